@@ -1,0 +1,174 @@
+"""Every change to the current image's records: load, draw/move/erase, grid edits, deletes.
+
+Each callback turns its input into new records with a pure function from domain/, saves
+them at once through storage/ (autosave), and puts the result in the records store.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from typing import Any
+
+from dash import Input, Output, State, callback
+from dash.exceptions import PreventUpdate
+
+from components import ids
+from components.feedback import message
+from domain.annotation import utc_now
+from domain.editing import Canvas, apply_cell_edit, apply_shape_change, delete_records
+from domain.errors import DomainError
+from domain.records_state import RecordsState, state_from_data
+from domain.relayout import parse_relayout
+from storage.autosave import autosave
+from storage.errors import StorageError
+from storage.runtime import current
+
+MESSAGE_OUTPUTS = [
+    Output(ids.MESSAGE, "children", allow_duplicate=True),
+    Output(ids.MESSAGE, "is_open", allow_duplicate=True),
+    Output(ids.MESSAGE, "color", allow_duplicate=True),
+]
+
+
+def canvas_of(image: dict[str, Any] | None, annotator: str | None) -> Canvas | None:
+    """The canvas being edited, or None when there is no readable image or no annotator."""
+    if not image or not image.get("key") or image.get("error") or not annotator:
+        return None
+    return Canvas(image["key"], int(image["width"]), int(image["height"]), annotator)
+
+
+def editable_state(records: Any, canvas: Canvas | None) -> tuple[RecordsState, Canvas]:
+    """The store's state if it holds this canvas's records and they were loaded."""
+    state = state_from_data(records)
+    if canvas is None or not state.belongs_to(canvas.image_key, canvas.annotator):
+        raise PreventUpdate
+    return state, canvas
+
+
+def commit(state: RecordsState, records: tuple, problems: list[str]) -> tuple[object, ...]:
+    """Save new records (if they changed) and report problems and save failures."""
+    if not state.loaded:
+        return state.to_data(), *message(
+            "This image's saved shapes could not be loaded, so "
+            "changes are not accepted: reload the page."
+        )
+    if records != state.records or state.unsaved:
+        state = autosave(current().store, replace(state, records=records))
+    else:
+        state = replace(state, rev=state.rev + 1)  # re-render: undo what the browser shows
+    return state.to_data(), *message(problems)
+
+
+@callback(
+    Output(ids.RECORDS, "data"),
+    Input(ids.IMAGE, "data"),
+    Input(ids.ANNOTATOR, "data"),
+    State(ids.RECORDS, "data"),
+)
+def load_records(image: dict[str, Any] | None, annotator: str | None, records: Any) -> object:
+    """This annotator's saved shapes for the image; unsaved ones in the browser are retried."""
+    canvas = canvas_of(image, annotator)
+    if canvas is None:
+        return RecordsState(None, annotator, ()).to_data()
+    state = state_from_data(records)
+    if state.unsaved and state.belongs_to(canvas.image_key, canvas.annotator):
+        return autosave(current().store, state).to_data()
+    try:
+        stored = current().store.annotations_for(canvas.image_key, canvas.annotator)
+    except StorageError as exc:
+        return RecordsState(canvas.image_key, annotator, (), error=str(exc), loaded=False).to_data()
+    return RecordsState(canvas.image_key, annotator, tuple(stored), rev=state.rev + 1).to_data()
+
+
+@callback(
+    Output(ids.RECORDS, "data", allow_duplicate=True),
+    *MESSAGE_OUTPUTS,
+    Input(ids.GRAPH, "relayoutData"),
+    State(ids.RECORDS, "data"),
+    State(ids.IMAGE, "data"),
+    State(ids.ANNOTATOR, "data"),
+    State(ids.LABEL, "data"),
+    prevent_initial_call=True,
+)
+def on_figure_change(relayout: Any, records: Any, image: Any, annotator: Any, label: Any):
+    """Shapes drawn, moved, resized or erased in the figure."""
+    state, canvas = editable_state(records, canvas_of(image, annotator))
+    change = parse_relayout(relayout, [r.id for r in state.records])
+    if change.is_empty and not change.problems:
+        raise PreventUpdate  # zoom, pan, autosize, dragmode...
+    result = apply_shape_change(
+        state.records,
+        change,
+        canvas,
+        current().settings.labels,
+        label or "",
+        utc_now(),
+        lambda: str(uuid.uuid4()),
+    )
+    return commit(state, result.records, list(result.problems))
+
+
+@callback(
+    Output(ids.RECORDS, "data", allow_duplicate=True),
+    *MESSAGE_OUTPUTS,
+    Input(ids.GRID, "cellValueChanged"),
+    State(ids.RECORDS, "data"),
+    State(ids.IMAGE, "data"),
+    State(ids.ANNOTATOR, "data"),
+    prevent_initial_call=True,
+)
+def on_cell_edit(changes: Any, records: Any, image: Any, annotator: Any):
+    """A label or coordinate typed in the grid; invalid values are explained and undone."""
+    state, canvas = editable_state(records, canvas_of(image, annotator))
+    new, problems = state.records, []
+    for change in changes or []:
+        column = change.get("colId")
+        value = (change.get("data") or {}).get(column, change.get("value"))
+        try:
+            new = apply_cell_edit(
+                new,
+                change.get("rowId"),
+                column,
+                value,
+                canvas,
+                current().settings.labels,
+                utc_now(),
+            )
+        except DomainError as exc:
+            problems.append(f"{column}: {exc}")
+    return commit(state, new, problems)
+
+
+@callback(
+    Output(ids.RECORDS, "data", allow_duplicate=True),
+    *MESSAGE_OUTPUTS,
+    Input(ids.DELETE_ROWS, "n_clicks"),
+    State(ids.GRID, "selectedRows"),
+    State(ids.RECORDS, "data"),
+    State(ids.IMAGE, "data"),
+    State(ids.ANNOTATOR, "data"),
+    prevent_initial_call=True,
+)
+def on_delete(_clicks: Any, selected: Any, records: Any, image: Any, annotator: Any):
+    """Delete the selected rows, and so their shapes."""
+    state, _canvas = editable_state(records, canvas_of(image, annotator))
+    chosen = {row.get("id") for row in selected or [] if isinstance(row, dict)}
+    if not chosen:
+        return state.to_data(), *message("Select a row in the table first.", "info")
+    return commit(state, delete_records(state.records, chosen), [])
+
+
+@callback(
+    Output(ids.RECORDS, "data", allow_duplicate=True),
+    Input(ids.RETRY, "n_clicks"),
+    Input(ids.RETRY_TIMER, "n_intervals"),
+    State(ids.RECORDS, "data"),
+    prevent_initial_call=True,
+)
+def retry_save(_clicks: Any, _ticks: Any, records: Any) -> object:
+    """Try again to save records the server has not accepted yet."""
+    state = state_from_data(records)
+    if not state.unsaved:
+        raise PreventUpdate
+    return autosave(current().store, state).to_data()

@@ -1,0 +1,47 @@
+"""Who is annotating: asked once, remembered in the browser's local storage, changeable."""
+
+from __future__ import annotations
+
+from dash import Input, Output, State, callback, ctx, no_update
+from dash.exceptions import PreventUpdate
+
+from components import ids
+from domain.errors import AnnotatorNameError
+from domain.identity import clean_annotator_name
+
+
+@callback(
+    Output(ids.NAME_MODAL, "is_open"),
+    Output(ids.NAME_INPUT, "value"),
+    Input(ids.ANNOTATOR, "data"),
+    Input(ids.CHANGE_NAME, "n_clicks"),
+)
+def toggle_name_modal(annotator: str | None, _change: int | None) -> tuple[bool, object]:
+    """Open the name dialog when no name is known or the annotator asks to change it."""
+    if ctx.triggered_id == ids.CHANGE_NAME:
+        return True, annotator or ""
+    return not annotator, no_update
+
+
+@callback(
+    Output(ids.ANNOTATOR, "data"),
+    Output(ids.NAME_ERROR, "children"),
+    Input(ids.NAME_SAVE, "n_clicks"),
+    Input(ids.NAME_INPUT, "n_submit"),
+    State(ids.NAME_INPUT, "value"),
+    prevent_initial_call=True,
+)
+def save_name(_clicks: int | None, _submit: int | None, value: str | None) -> tuple[object, str]:
+    """Store a valid name, or explain what is wrong with it."""
+    if not (_clicks or _submit):
+        raise PreventUpdate
+    try:
+        return clean_annotator_name(value), ""
+    except AnnotatorNameError as exc:
+        return no_update, str(exc)
+
+
+@callback(Output(ids.ANNOTATOR_BADGE, "children"), Input(ids.ANNOTATOR, "data"))
+def show_annotator(annotator: str | None) -> str:
+    """The header's 'annotating as' text."""
+    return f"Annotating as {annotator}" if annotator else "Not signed in"

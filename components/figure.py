@@ -1,0 +1,152 @@
+"""The annotation figure: the image by URL as a layout image, shapes in original pixels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.annotation import Annotation
+from domain.geometry import format_path
+from domain.labels import Label, color_of
+
+DRAW_TOOLS = ["drawrect", "drawclosedpath", "drawcircle", "drawline", "drawopenpath", "eraseshape"]
+GRAPH_CONFIG: dict[str, Any] = {
+    "modeBarButtonsToAdd": DRAW_TOOLS,
+    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
+    "scrollZoom": True,
+    "displaylogo": False,
+    "displayModeBar": True,
+}
+SELECTED_WIDTH = 4
+NORMAL_WIDTH = 2
+
+
+def rgba(hex_color: str, alpha: float) -> str:
+    """'#RRGGBB' -> 'rgba(r,g,b,alpha)'."""
+    value = hex_color.lstrip("#")
+    r, g, b = (int(value[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def shape_of(record: Annotation, color: str, selected: bool = False) -> dict[str, Any]:
+    """The plotly shape for a record; `name` carries the id so relayout events map back."""
+    closed = record.kind in ("rect", "circle", "polygon")
+    shape: dict[str, Any] = {
+        "type": "path" if record.kind in ("polygon", "path") else record.kind,
+        "xref": "x",
+        "yref": "y",
+        "name": record.id,
+        "editable": True,
+        "layer": "above",
+        "line": {
+            "color": color,
+            "width": SELECTED_WIDTH if selected else NORMAL_WIDTH,
+            "dash": "dash" if selected else "solid",
+        },
+        "fillcolor": rgba(color, 0.35 if selected else 0.15) if closed else "rgba(0,0,0,0)",
+        "label": {
+            "text": record.label,
+            "font": {"color": color, "size": 13},
+            "textposition": "start" if record.kind == "line" else "top left",
+        },
+    }
+    if record.kind in ("polygon", "path"):
+        shape["path"] = format_path(record.points, closed=record.kind == "polygon")
+    else:
+        shape.update(zip(("x0", "y0", "x1", "y1"), record.coords))
+    return shape
+
+
+def shapes_of(
+    records: tuple[Annotation, ...], labels: tuple[Label, ...], selected: set[str]
+) -> list[dict[str, Any]]:
+    """Shapes for records, in record order (the order relayout indices refer to)."""
+    return [shape_of(r, color_of(r.label, labels), r.id in selected) for r in records]
+
+
+def newshape_for(label: str, labels: tuple[Label, ...]) -> dict[str, Any]:
+    """Style of the next drawn shape: the selected label's colour and name."""
+    color = color_of(label, labels)
+    return {
+        "line": {"color": color, "width": NORMAL_WIDTH},
+        "fillcolor": rgba(color, 0.15),
+        "opacity": 1,
+        "layer": "above",
+        "label": {"text": label, "font": {"color": color, "size": 13}},
+    }
+
+
+def image_figure(
+    key: str,
+    url: str | None,
+    width: int,
+    height: int,
+    shapes: list[dict[str, Any]],
+    newshape: dict[str, Any],
+    message: str | None = None,
+) -> dict[str, Any]:
+    """A figure showing the image by URL, axes in original pixels (y down).
+
+    An invisible two-point trace creates the cartesian subplot; no pixels are embedded.
+    """
+    layout: dict[str, Any] = {
+        "xaxis": {
+            "range": [0, width],
+            "showgrid": False,
+            "zeroline": False,
+            "constrain": "domain",
+            "ticks": "outside",
+        },
+        "yaxis": {
+            "range": [height, 0],
+            "showgrid": False,
+            "zeroline": False,
+            "scaleanchor": "x",
+            "constrain": "domain",
+            "ticks": "outside",
+        },
+        "margin": {"l": 45, "r": 10, "t": 10, "b": 30},
+        "plot_bgcolor": "#eef0f2",
+        "dragmode": "drawrect",
+        "newshape": newshape,
+        "shapes": shapes,
+        "uirevision": key,  # zoom and pan survive every update of the same image
+        "showlegend": False,
+    }
+    if url:
+        layout["images"] = [
+            {
+                "source": url,
+                "xref": "x",
+                "yref": "y",
+                "x": 0,
+                "y": 0,
+                "sizex": width,
+                "sizey": height,
+                "sizing": "stretch",
+                "xanchor": "left",
+                "yanchor": "top",
+                "layer": "below",
+            }
+        ]
+    if message:
+        layout["annotations"] = [
+            {
+                "text": message,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "showarrow": False,
+                "font": {"size": 16, "color": "#842029"},
+            }
+        ]
+    trace = {
+        "type": "scatter",
+        "x": [0, width],
+        "y": [0, height],
+        "mode": "markers",
+        "marker": {"opacity": 0},
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
+    return {"data": [trace], "layout": layout}

@@ -1,0 +1,41 @@
+"""Every component id in the app, in one place."""
+
+# stores
+ANNOTATOR = "annotator-store"  # local storage: who is annotating
+POSITION = "position-store"  # local storage: {"key": current image key}
+LABEL = "label-store"  # local storage: selected label name
+IMAGE = "image-store"  # the current image: key, size, url, index, total, error
+RECORDS = "records-store"  # local storage: the current image's records + save state
+
+# identity
+NAME_MODAL = "name-modal"
+NAME_INPUT = "name-input"
+NAME_SAVE = "name-save"
+NAME_ERROR = "name-error"
+ANNOTATOR_BADGE = "annotator-badge"
+CHANGE_NAME = "change-name"
+
+# drawing
+GRAPH = "graph"
+LABEL_BUTTON = "label-button"  # pattern-matching type: {"type": LABEL_BUTTON, "index": name}
+
+# table
+GRID = "grid"
+DELETE_ROWS = "delete-rows"
+
+# navigation
+PREV = "prev"
+NEXT = "next"
+JUMP = "jump"
+NO_OBJECTS = "no-objects"
+SKIP = "skip"
+POSITION_TEXT = "position-text"
+PROGRESS = "progress"
+PROGRESS_TEXT = "progress-text"
+
+# feedback
+MESSAGE = "message"
+SOURCE_WARNING = "source-warning"
+SAVE_STATUS = "save-status"
+RETRY = "retry-save"
+RETRY_TIMER = "retry-timer"

@@ -1,0 +1,227 @@
+"""The page: header with identity, label picker, figure, grid, navigation, feedback."""
+
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from components import ids
+from components.figure import GRAPH_CONFIG
+from components.grid import column_defs
+from domain.labels import Label
+
+
+def _header() -> dbc.Navbar:
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand("Concord", className="fw-bold"),
+                html.Div(
+                    [
+                        html.Span(id=ids.ANNOTATOR_BADGE, className="me-2 text-light"),
+                        dbc.Button(
+                            "Change name",
+                            id=ids.CHANGE_NAME,
+                            size="sm",
+                            outline=True,
+                            color="light",
+                        ),
+                    ],
+                    className="d-flex align-items-center",
+                ),
+            ],
+            fluid=True,
+        ),
+        color="dark",
+        dark=True,
+        className="mb-2",
+    )
+
+
+def _name_modal() -> dbc.Modal:
+    return dbc.Modal(
+        [
+            dbc.ModalHeader(dbc.ModalTitle("Who is annotating?"), close_button=False),
+            dbc.ModalBody(
+                [
+                    html.P(
+                        "Your name is stored with every shape you draw, so agreement "
+                        "between annotators can be measured. You only see your own shapes."
+                    ),
+                    dbc.Input(
+                        id=ids.NAME_INPUT,
+                        placeholder="Your name or initials",
+                        maxLength=64,
+                        autoFocus=True,
+                        debounce=False,
+                    ),
+                    html.Div(id=ids.NAME_ERROR, className="text-danger small mt-1"),
+                ]
+            ),
+            dbc.ModalFooter(dbc.Button("Start annotating", id=ids.NAME_SAVE, color="primary")),
+        ],
+        id=ids.NAME_MODAL,
+        is_open=False,
+        backdrop="static",
+        keyboard=False,
+    )
+
+
+def _label_picker(labels: tuple[Label, ...]) -> html.Div:
+    buttons = [
+        dbc.Button(
+            [html.Span(f"{number} ", className="opacity-75 small"), label.name],
+            id={"type": ids.LABEL_BUTTON, "index": label.name},
+            className="label-button me-1 mb-1",
+            size="sm",
+            outline=True,
+            style={"borderColor": label.color, "--label-color": label.color},
+            title=f"Key {number}" if number <= 9 else None,
+        )
+        for number, label in enumerate(labels, start=1)
+    ]
+    return html.Div(
+        [html.Span("Label: ", className="me-2 fw-semibold"), *buttons],
+        className="d-flex flex-wrap align-items-center",
+    )
+
+
+def _navigation(keys: list[str]) -> html.Div:
+    options = [{"label": f"{i}. {key}", "value": key} for i, key in enumerate(keys, start=1)]
+    return html.Div(
+        [
+            dbc.ButtonGroup(
+                [
+                    dbc.Button("◀ Previous", id=ids.PREV, color="secondary", title="← or p"),
+                    dbc.Button("Next ▶", id=ids.NEXT, color="primary", title="→ or n"),
+                ],
+                className="me-2",
+            ),
+            html.Span(id=ids.POSITION_TEXT, className="me-3 fw-semibold"),
+            dbc.Button(
+                "No objects",
+                id=ids.NO_OBJECTS,
+                color="info",
+                outline=True,
+                className="me-1",
+                title="I looked and there is nothing to label",
+            ),
+            dbc.Button("Skip", id=ids.SKIP, color="warning", outline=True, className="me-3"),
+            dcc.Dropdown(
+                id=ids.JUMP,
+                options=options,
+                clearable=False,
+                searchable=True,
+                placeholder="Jump to image…",
+                style={"minWidth": "16rem"},
+            ),
+        ],
+        className="d-flex flex-wrap align-items-center gap-1 mt-2",
+    )
+
+
+def build_layout(labels: tuple[Label, ...], keys: list[str], warning: str | None) -> html.Div:
+    """The whole page; `warning` explains an empty or unreadable image source."""
+    return html.Div(
+        [
+            dcc.Store(id=ids.ANNOTATOR, storage_type="local"),
+            dcc.Store(id=ids.POSITION, storage_type="local"),
+            dcc.Store(id=ids.LABEL, storage_type="local", data=labels[0].name),
+            dcc.Store(id=ids.IMAGE),
+            dcc.Store(id=ids.RECORDS, storage_type="local"),
+            dcc.Interval(id=ids.RETRY_TIMER, interval=5000, disabled=True),
+            _header(),
+            _name_modal(),
+            dbc.Container(
+                [
+                    dbc.Alert(
+                        warning, id=ids.SOURCE_WARNING, color="warning", is_open=bool(warning)
+                    ),
+                    dbc.Alert(id=ids.MESSAGE, color="danger", is_open=False, dismissable=True),
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                [
+                                    _label_picker(labels),
+                                    dcc.Graph(
+                                        id=ids.GRAPH,
+                                        config=GRAPH_CONFIG,
+                                        style={"height": "68vh"},
+                                        className="border",
+                                    ),
+                                    _navigation(keys),
+                                ],
+                                lg=7,
+                            ),
+                            dbc.Col(
+                                [
+                                    html.H6("Your annotations on this image"),
+                                    dag.AgGrid(
+                                        id=ids.GRID,
+                                        columnDefs=column_defs(labels),
+                                        rowData=[],
+                                        getRowId="params.data.id",
+                                        columnSize="responsiveSizeToFit",
+                                        defaultColDef={
+                                            "resizable": True,
+                                            "sortable": False,
+                                            "suppressMovable": True,
+                                        },
+                                        dashGridOptions={
+                                            "rowSelection": {
+                                                "mode": "singleRow",
+                                                "checkboxes": False,
+                                                "enableClickSelection": True,
+                                            },
+                                            "stopEditingWhenCellsLoseFocus": True,
+                                            "singleClickEdit": False,
+                                            "localeText": {
+                                                "noRowsToShow": "Draw a shape on the image"
+                                            },
+                                            "tooltipShowDelay": 300,
+                                        },
+                                        style={"height": "48vh"},
+                                    ),
+                                    html.Div(
+                                        [
+                                            dbc.Button(
+                                                "Delete selected",
+                                                id=ids.DELETE_ROWS,
+                                                color="danger",
+                                                outline=True,
+                                                size="sm",
+                                            ),
+                                            html.Div(
+                                                [
+                                                    html.Span(
+                                                        id=ids.SAVE_STATUS, className="small"
+                                                    ),
+                                                    dbc.Button(
+                                                        "Retry",
+                                                        id=ids.RETRY,
+                                                        size="sm",
+                                                        color="danger",
+                                                        className="ms-2",
+                                                        style={"display": "none"},
+                                                    ),
+                                                ]
+                                            ),
+                                        ],
+                                        className="d-flex justify-content-between "
+                                        "align-items-center mt-2",
+                                    ),
+                                    html.Hr(),
+                                    html.H6("Your progress"),
+                                    html.Div(id=ids.PROGRESS),
+                                    html.Div(id=ids.PROGRESS_TEXT, className="small text-muted"),
+                                ],
+                                lg=5,
+                            ),
+                        ]
+                    ),
+                ],
+                fluid=True,
+            ),
+        ]
+    )

@@ -1,0 +1,1 @@
+"""Records and pure rules: annotations, geometry, labels, statuses. No Dash, no I/O."""

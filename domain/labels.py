@@ -1,0 +1,61 @@
+"""Project labels and their colours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.errors import LabelError
+
+# Okabe-Ito: distinguishable for the common forms of colour blindness.
+PALETTE: tuple[str, ...] = (
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#0072B2",
+    "#F0E442",
+    "#000000",
+)
+DEFAULT_LABELS = "person,animal,vehicle,food,object"
+MAX_LABEL_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class Label:
+    """A label name with the colour its shapes are drawn in."""
+
+    name: str
+    color: str
+
+
+def parse_labels(text: str) -> tuple[Label, ...]:
+    """Turn 'cat,dog,...' into labels with palette colours; reject empty or repeated names."""
+    names = [part.strip() for part in text.split(",")]
+    names = [name for name in names if name]
+    if not names:
+        raise LabelError("LABELS is empty: give at least one label name, e.g. LABELS=cat,dog")
+    seen: set[str] = set()
+    for name in names:
+        if len(name) > MAX_LABEL_LENGTH:
+            raise LabelError(f"label {name[:20]!r}... is longer than {MAX_LABEL_LENGTH} characters")
+        if name.lower() in seen:
+            raise LabelError(f"label {name!r} appears twice in LABELS")
+        seen.add(name.lower())
+    return tuple(Label(name, PALETTE[i % len(PALETTE)]) for i, name in enumerate(names))
+
+
+def color_of(label: str, labels: tuple[Label, ...]) -> str:
+    """The colour of a label; grey for a label the project does not know (e.g. an old one)."""
+    for item in labels:
+        if item.name == label:
+            return item.color
+    return "#808080"
+
+
+def require_label(label: object, labels: tuple[Label, ...]) -> str:
+    """Return the label if the project knows it, else raise a LabelError naming the choices."""
+    names = [item.name for item in labels]
+    if not isinstance(label, str) or label not in names:
+        raise LabelError(f"unknown label {label!r}: choose one of {', '.join(names)}")
+    return label

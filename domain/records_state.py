@@ -1,0 +1,52 @@
+"""The records store's content: one image's records plus whether they reached the server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from domain.annotation import Annotation, records_from_dicts
+
+
+@dataclass(frozen=True)
+class RecordsState:
+    """What the browser holds for the current image."""
+
+    image_key: str | None
+    annotator: str | None
+    records: tuple[Annotation, ...]
+    unsaved: bool = False
+    error: str | None = None
+    rev: int = 0
+    loaded: bool = True  # False when the stored records could not be read: edits are refused
+
+    def to_data(self) -> dict[str, Any]:
+        """JSON for the dcc.Store."""
+        return {
+            "image_key": self.image_key,
+            "annotator": self.annotator,
+            "items": [r.to_dict() for r in self.records],
+            "unsaved": self.unsaved,
+            "error": self.error,
+            "rev": self.rev,
+            "loaded": self.loaded,
+        }
+
+    def belongs_to(self, image_key: str | None, annotator: str | None) -> bool:
+        """True when these records are this annotator's on this image."""
+        return bool(image_key) and (self.image_key, self.annotator) == (image_key, annotator)
+
+
+def state_from_data(data: Any) -> RecordsState:
+    """Read the store's JSON, tolerating an empty or foreign value."""
+    if not isinstance(data, dict):
+        return RecordsState(None, None, ())
+    return RecordsState(
+        image_key=data.get("image_key"),
+        annotator=data.get("annotator"),
+        records=records_from_dicts(data.get("items")),
+        unsaved=bool(data.get("unsaved")),
+        error=data.get("error"),
+        rev=int(data.get("rev") or 0),
+        loaded=bool(data.get("loaded", True)),
+    )

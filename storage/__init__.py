@@ -1,0 +1,1 @@
+"""Everything that touches the outside: image sources, the annotation store, caches."""

@@ -1,0 +1,231 @@
+"""The annotation store: SQLAlchemy Core on SQLite (default) or PostgreSQL, unchanged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from domain.annotation import Annotation, utc_now
+from domain.status import ImageStatus
+from storage.errors import SaveFailed, StorageError
+
+metadata = MetaData()
+
+ANNOTATIONS = Table(
+    "annotations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("image_key", String(1024), nullable=False),
+    Column("annotator", String(64), nullable=False),
+    Column("label", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("geometry", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("source", String(16), nullable=False, default="human"),
+    Index("ix_annotations_image_annotator", "image_key", "annotator"),
+)
+
+STATUSES = Table(
+    "image_statuses",
+    metadata,
+    Column("image_key", String(1024), primary_key=True),
+    Column("annotator", String(64), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the URL; SQLite gets its folder created, WAL and a busy timeout."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return engine
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite gives back naive datetimes; they were written in UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _row_to_annotation(row: Any) -> Annotation:
+    geometry = row.geometry or {}
+    return Annotation(
+        id=row.id,
+        image_key=row.image_key,
+        annotator=row.annotator,
+        label=row.label,
+        kind=row.kind,
+        coords=tuple(float(v) for v in geometry.get("coords", ())),
+        points=tuple((float(p[0]), float(p[1])) for p in geometry.get("points", ())),
+        created_at=_aware(row.created_at),
+        updated_at=_aware(row.updated_at),
+        source=row.source,
+    )
+
+
+def _values(record: Annotation) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "image_key": record.image_key,
+        "annotator": record.annotator,
+        "label": record.label,
+        "kind": record.kind,
+        "geometry": {"coords": list(record.coords), "points": [list(p) for p in record.points]},
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "source": record.source,
+    }
+
+
+class AnnotationStore:
+    """Reads and writes annotations and statuses; every write is one transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> AnnotationStore:
+        """Connect and create the tables if they are missing."""
+        store = cls(make_engine(url))
+        try:
+            metadata.create_all(store.engine)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot open the annotation database: {_reason(exc)}") from None
+        return store
+
+    def annotations_for(self, image_key: str, annotator: str) -> list[Annotation]:
+        """One annotator's shapes on one image, oldest first."""
+        query = (
+            select(ANNOTATIONS)
+            .where(ANNOTATIONS.c.image_key == image_key, ANNOTATIONS.c.annotator == annotator)
+            .order_by(ANNOTATIONS.c.created_at, ANNOTATIONS.c.id)
+        )
+        try:
+            with self.engine.connect() as conn:
+                return [_row_to_annotation(row) for row in conn.execute(query)]
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read annotations: {_reason(exc)}") from None
+
+    def sync_image(self, image_key: str, annotator: str, records: Iterable[Annotation]) -> None:
+        """Make the stored shapes of (image, annotator) equal to records, in one transaction.
+
+        Rows of other annotators are never touched: an id that belongs to someone else is
+        refused. The image's status becomes 'done' when it has shapes.
+        """
+        records = list(records)
+        for record in records:
+            if (record.image_key, record.annotator) != (image_key, annotator):
+                raise SaveFailed("a shape belongs to another image or annotator; not saved")
+        wanted = {r.id: r for r in records}
+        mine = (ANNOTATIONS.c.image_key == image_key) & (ANNOTATIONS.c.annotator == annotator)
+        try:
+            with self.engine.begin() as conn:
+                stored = {
+                    row.id: row
+                    for row in conn.execute(
+                        select(ANNOTATIONS.c.id, ANNOTATIONS.c.updated_at).where(mine)
+                    )
+                }
+                foreign = (
+                    conn.execute(
+                        select(ANNOTATIONS.c.id).where(ANNOTATIONS.c.id.in_(list(wanted)), ~mine)
+                    ).first()
+                    if wanted
+                    else None
+                )
+                if foreign is not None:
+                    raise SaveFailed("a shape id is already used by another image or annotator")
+                gone = [i for i in stored if i not in wanted]
+                if gone:
+                    conn.execute(delete(ANNOTATIONS).where(mine, ANNOTATIONS.c.id.in_(gone)))
+                for record in records:
+                    if record.id not in stored:
+                        conn.execute(insert(ANNOTATIONS).values(_values(record)))
+                    elif _aware(stored[record.id].updated_at) != record.updated_at:
+                        conn.execute(
+                            update(ANNOTATIONS)
+                            .where(ANNOTATIONS.c.id == record.id)
+                            .values(_values(record))
+                        )
+                self._set_status_in(
+                    conn, image_key, annotator, ImageStatus.DONE if records else None
+                )
+        except SQLAlchemyError as exc:
+            raise SaveFailed(f"the database refused the change: {_reason(exc)}") from None
+
+    def _set_status_in(
+        self, conn: Any, image_key: str, annotator: str, status: ImageStatus | None
+    ) -> None:
+        key = (STATUSES.c.image_key == image_key) & (STATUSES.c.annotator == annotator)
+        current = conn.execute(select(STATUSES.c.status).where(key)).scalar()
+        if status is None:
+            if current == ImageStatus.DONE:  # shapes all deleted: no longer done
+                conn.execute(delete(STATUSES).where(key))
+            return
+        if current == status:
+            return
+        values = {"status": status.value, "updated_at": utc_now()}
+        if current is None:
+            conn.execute(
+                insert(STATUSES).values(image_key=image_key, annotator=annotator, **values)
+            )
+        else:
+            conn.execute(update(STATUSES).where(key).values(**values))
+
+    def set_status(self, image_key: str, annotator: str, status: ImageStatus) -> None:
+        """Record that an annotator found an image empty, skipped it, or finished it."""
+        try:
+            with self.engine.begin() as conn:
+                self._set_status_in(conn, image_key, annotator, status)
+        except SQLAlchemyError as exc:
+            raise SaveFailed(f"the database refused the status: {_reason(exc)}") from None
+
+    def statuses_for(self, annotator: str) -> dict[str, str]:
+        """image key -> status, for one annotator."""
+        query = select(STATUSES.c.image_key, STATUSES.c.status).where(
+            STATUSES.c.annotator == annotator
+        )
+        try:
+            with self.engine.connect() as conn:
+                return {row.image_key: row.status for row in conn.execute(query)}
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read statuses: {_reason(exc)}") from None
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    original = getattr(exc, "orig", None)
+    return str(original or exc).splitlines()[0][:200]

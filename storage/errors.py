@@ -1,0 +1,17 @@
+"""Storage errors; each message is fit to show a labeler."""
+
+
+class StorageError(RuntimeError):
+    """Something outside the process (disk, database, S3) failed."""
+
+
+class ImageNotFound(StorageError):
+    """The image key is not in the source (or tries to leave it)."""
+
+
+class UnreadableImage(StorageError):
+    """The file exists but cannot be decoded as an image."""
+
+
+class SaveFailed(StorageError):
+    """The annotation store could not write a change."""

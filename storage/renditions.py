@@ -1,0 +1,77 @@
+"""Read image dimensions from headers and make browser-ready display renditions."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from storage.errors import UnreadableImage
+
+# EXIF orientations that turn the image by 90 degrees, swapping width and height.
+_TRANSPOSED = {5, 6, 7, 8}
+MAX_PIXELS = 200_000_000
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """Dimensions as displayed (after EXIF orientation), in original pixels."""
+
+    width: int
+    height: int
+
+
+def _open(data: bytes, key: str) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+        if image.width * image.height > MAX_PIXELS:
+            raise UnreadableImage(f"{key} is too large ({image.width}x{image.height} pixels)")
+        return image
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UnreadableImage(f"{key} is not an image Concord can read") from None
+    except OSError as exc:
+        raise UnreadableImage(f"{key} cannot be read as an image: {exc}") from None
+
+
+def image_info(data: bytes, key: str) -> ImageInfo:
+    """Width and height from the file header, without decoding the pixels."""
+    image = _open(data, key)
+    try:
+        orientation = image.getexif().get(0x0112, 1)
+    except Exception:  # a broken EXIF block must not hide an otherwise good image
+        orientation = 1
+    width, height = image.size
+    if orientation in _TRANSPOSED:
+        width, height = height, width
+    return ImageInfo(width, height)
+
+
+def display_rendition(data: bytes, key: str, max_px: int) -> tuple[bytes, str]:
+    """A JPEG (or PNG with transparency) no larger than max_px on the long side."""
+    image = _open(data, key)
+    try:
+        if image.format == "JPEG":
+            image.draft("RGB", (max_px, max_px))  # decode at a reduced scale: much faster
+        image = ImageOps.exif_transpose(image)
+        if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+            image = ImageOps.autocontrast(image.convert("F").convert("L"))
+        has_alpha = image.mode in ("RGBA", "LA") or (
+            image.mode == "P" and "transparency" in image.info
+        )
+        image = image.convert("RGBA" if has_alpha else "RGB")
+        if max(image.size) > max_px:
+            image.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        if has_alpha:
+            image.save(out, "PNG", optimize=False)
+            return out.getvalue(), "image/png"
+        image.save(out, "JPEG", quality=88, optimize=True)
+        return out.getvalue(), "image/jpeg"
+    except UnreadableImage:
+        raise
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise UnreadableImage(f"{key} cannot be decoded: {exc}") from None
