@@ -162,7 +162,7 @@ def build_layout(labels: tuple[Label, ...], keys: list[str], warning: str | None
                                         columnDefs=column_defs(labels),
                                         rowData=[],
                                         getRowId="params.data.id",
-                                        columnSize="responsiveSizeToFit",
+                                        columnSize="autoSize",
                                         defaultColDef={
                                             "resizable": True,
                                             "sortable": False,

@@ -125,7 +125,11 @@ def _apply_geometry_edit(
         if "path" not in edit:
             return record
         pts, _closed = parse_path(edit["path"])
+        if record.kind == "polygon" and len(pts) < 3:
+            raise ShapeError("a polygon needs at least three points")
         coords, points = clamp_geometry(record.kind, (), pts, canvas.width, canvas.height)
+    if is_degenerate(record.kind, coords, points):
+        raise ShapeError("it would have no size left inside the image")
     if (coords, points) == (record.coords, record.points):
         return record
     return record.with_geometry(coords, points, now)
@@ -164,6 +168,8 @@ def apply_cell_edit(
             raise ShapeError(f"edit a {record.kind}'s corners in the x0..y1 columns")
         minimum = 3 if record.kind == "polygon" else 2
         points = parse_points_text(value, canvas.width, canvas.height, minimum)
+        if is_degenerate(record.kind, (), points):
+            raise ShapeError("those points would leave the shape with no size")
         updated = record.with_geometry((), points, now)
     else:
         raise ShapeError(f"the {column!r} column cannot be edited")

@@ -119,11 +119,14 @@ def parse_points_text(text: Any, width: int, height: int, minimum: int) -> tuple
     """Points typed as 'x,y; x,y; ...', checked against the image."""
     if not isinstance(text, str):
         raise ShapeError("points must be written as 'x,y; x,y; ...'")
-    pairs = [chunk for chunk in re.split(r"[;\n]+", text) if chunk.strip()]
-    if len(pairs) == 1:
-        pairs = [p for p in re.split(r"\s+", text.strip()) if p]
+    chunks = [chunk for chunk in re.split(r"[;\n]+", text) if chunk.strip()]
+    if len(chunks) == 1:  # no separators: read the numbers two by two ("10, 20 30, 40")
+        values = [v for v in re.split(r"[,\s]+", text.strip()) if v]
+        if len(values) % 2:
+            raise ShapeError("points need an x and a y each: write 'x,y; x,y; ...'")
+        chunks = [f"{values[i]},{values[i + 1]}" for i in range(0, len(values), 2)]
     points = []
-    for pair in pairs:
+    for pair in chunks:
         parts = [p for p in re.split(r"[,\s]+", pair.strip()) if p]
         if len(parts) != 2:
             raise ShapeError(f"{pair.strip()!r} is not a point: write 'x,y'")

@@ -63,7 +63,11 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(parsed.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the database folder {folder}: {exc}") from None
     engine = create_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -121,10 +125,16 @@ class AnnotationStore:
     def from_url(cls, url: str) -> AnnotationStore:
         """Connect and create the tables if they are missing."""
         store = cls(make_engine(url))
-        try:
-            metadata.create_all(store.engine)
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot open the annotation database: {_reason(exc)}") from None
+        for attempt in range(3):
+            try:
+                metadata.create_all(store.engine)
+                return store
+            except SQLAlchemyError as exc:
+                # Several workers starting at once may race to create the same table.
+                if attempt == 2 or "already exists" not in str(exc):
+                    raise StorageError(
+                        f"cannot open the annotation database: {_reason(exc)}"
+                    ) from None
         return store
 
     def annotations_for(self, image_key: str, annotator: str) -> list[Annotation]:

@@ -50,7 +50,11 @@ class LocalFolderSource:
             relative = path.relative_to(self.root)
             if any(part.startswith(".") for part in relative.parts):
                 continue
-            if path.is_file() and is_image_name(path.name):
+            if (
+                path.is_file()
+                and is_image_name(path.name)
+                and path.resolve().is_relative_to(self.root)  # path_of refuses links out
+            ):
                 found.append(relative.as_posix())
         return sorted(found)
 
@@ -62,10 +66,14 @@ class LocalFolderSource:
             or relative.is_absolute()
             or any(part in ("..", "") or part.startswith(".") for part in relative.parts)
             or "\\" in key
+            or any(ord(char) < 32 for char in key)
             or not is_image_name(relative.name)
         ):
             raise ImageNotFound(f"no image {key!r} in {self.description}")
-        path = (self.root / relative).resolve()
+        try:
+            path = (self.root / relative).resolve()
+        except (OSError, ValueError):
+            raise ImageNotFound(f"no image {key!r} in {self.description}") from None
         if not path.is_relative_to(self.root) or not path.is_file():
             raise ImageNotFound(f"no image {key!r} in {self.description}")
         return path

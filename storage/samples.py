@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def ensure_sample_batch(folder: Path) -> Path:
         if target.exists():
             continue
         pixels = loaders[name]()
-        partial = target.with_suffix(".part")
+        partial = target.with_suffix(f".{os.getpid()}.part")  # one per worker process
         Image.fromarray(pixels).convert("RGB").save(partial, "JPEG", quality=92)
         partial.replace(target)  # atomic: concurrent workers never see half a file
     return folder

@@ -77,3 +77,85 @@ class AppServer:
         if self.process is not None:
             stop_pid(self.process)
             self.process = None
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster on loopback (Debian's binaries), stopped by its PID."""
+
+    def __init__(self) -> None:
+        import glob
+        import tempfile
+
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not found:
+            raise RuntimeError("PostgreSQL is not installed: apt-get install postgresql")
+        self.bin = Path(found[-1]).parent
+        self.port = free_port()
+        # Under /tmp itself, so the postgres user can reach it (pytest's tmp dirs are 0700).
+        self.dir = Path(tempfile.mkdtemp(prefix="concord-pg-"))
+        self.pid: int | None = None
+
+    def _run(self, *args: str) -> None:
+        command = [str(self.bin / args[0]), *args[1:]]
+        if os.geteuid() == 0:  # initdb refuses root
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def start(self) -> PostgresServer:
+        """initdb, start, and remember the postmaster's PID."""
+        if os.geteuid() == 0:
+            shutil_chown(self.dir, "postgres")
+        data = self.dir / "data"
+        self._run("initdb", "-D", str(data), "-A", "trust", "-U", "concord", "--no-sync")
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(
+            "pg_ctl",
+            "-w",
+            "-t",
+            "60",
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(self.dir / "log"),
+            "start",
+        )
+        self.pid = int((data / "postmaster.pid").read_text().splitlines()[0])
+        return self
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://concord@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        """A new empty database; returns its SQLAlchemy URL."""
+        import psycopg
+
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=concord dbname=postgres", autocommit=True
+        ) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        """Fast shutdown by the postmaster's PID, then remove the cluster."""
+        import shutil
+
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGINT)
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:
+                    os.kill(self.pid, 0)
+                    time.sleep(0.1)
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.pid = None
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def shutil_chown(path: Path, user: str) -> None:
+    import shutil
+
+    shutil.chown(path, user=user)

@@ -39,7 +39,12 @@ def test_open_path_is_not_closed() -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["M 10 20 L 30 40 L 50 10 Z", "M10 20L30 40L50 10Z", "M10,20 L30,40 L50,10 Z", " M10,20L30,40L50,10Z\n"],
+    [
+        "M 10 20 L 30 40 L 50 10 Z",
+        "M10 20L30 40L50 10Z",
+        "M10,20 L30,40 L50,10 Z",
+        " M10,20L30,40L50,10Z\n",
+    ],
 )
 def test_spaces_and_commas_are_interchangeable(path: str) -> None:
     assert parse_path(path) == (((10.0, 20.0), (30.0, 40.0), (50.0, 10.0)), True)
@@ -285,3 +290,9 @@ def test_malformed_points_are_rejected(text: str) -> None:
 def test_points_that_are_not_text_are_rejected(text: Any) -> None:
     with pytest.raises(ShapeError, match="x,y; x,y"):
         parse_points_text(text, W, H, minimum=2)
+
+
+def test_points_typed_with_spaces_after_commas_are_read_two_by_two() -> None:
+    assert parse_points_text("10, 20 30, 40", W, H, minimum=2) == ((10, 20), (30, 40))
+    with pytest.raises(ShapeError, match="an x and a y"):
+        parse_points_text("10, 20 30", W, H, minimum=1)

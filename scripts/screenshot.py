@@ -1,0 +1,50 @@
+"""Take the README's screenshot from the running app in headless Chromium.
+
+Usage: python scripts/screenshot.py [docs/screenshot.png]
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.e2e.helpers import choose_tool, drag, sign_in, wait_rows  # noqa: E402
+from tests.servers import AppServer  # noqa: E402
+
+
+def main(target: Path) -> None:
+    server = AppServer(Path(tempfile.mkdtemp(prefix="concord-shot-"))).start()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 860})
+            page.goto(server.url)
+            sign_in(page, "alice")
+            drag(page, [(165, 40), (330, 230)])  # the astronaut's head
+            wait_rows(page, 1)
+            page.locator("body").press("5")
+            drag(page, [(350, 330), (505, 505)])  # the helmet
+            wait_rows(page, 2)
+            page.locator("body").press("3")
+            choose_tool(page, "Draw closed freeform")
+            drag(page, [(405, 60), (430, 40), (440, 200), (400, 210)])  # the shuttle
+            wait_rows(page, 3)
+            page.mouse.move(5, 5)
+            page.wait_for_timeout(500)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(target))
+            browser.close()
+    finally:
+        server.stop()
+    print(f"wrote {target}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshot.png")

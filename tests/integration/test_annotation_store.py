@@ -1,0 +1,281 @@
+"""Contract tests for AnnotationStore: every database backend must pass all of them.
+
+The `store` fixture runs each test once per backend. A backend is a name in STORE_BACKENDS
+plus a fixture `<name>_database_url` returning the URL of an empty database that belongs to
+one test (tests may drop tables in it). SQLite's fixture is below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from domain.annotation import Annotation
+from domain.records_state import RecordsState
+from domain.status import ImageStatus
+from storage.annotation_store import AnnotationStore
+from storage.autosave import autosave
+from storage.errors import SaveFailed
+
+STORE_BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture
+def sqlite_database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'db' / 'annotations.db'}"
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> str:
+    """The URL of an empty database on each backend in turn."""
+    return str(request.getfixturevalue(f"{request.param}_database_url"))
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[AnnotationStore]:
+    store = AnnotationStore.from_url(database_url)
+    yield store
+    store.engine.dispose()
+
+
+T0 = datetime(2024, 5, 1, 9, 0, 0, 123456, tzinfo=UTC)
+
+
+def shape(
+    record_id: str,
+    minutes: int = 0,
+    annotator: str = "alice",
+    image_key: str = "batch/a.jpg",
+    **fields: object,
+) -> Annotation:
+    """A record created `minutes` after T0."""
+    when = T0 + timedelta(minutes=minutes)
+    values: dict = {"label": "person", "kind": "rect", "coords": (10.0, 20.5, 110.0, 220.25)}
+    values.update(fields)
+    return Annotation(
+        id=record_id,
+        image_key=image_key,
+        annotator=annotator,
+        created_at=when,
+        updated_at=when,
+        **values,
+    )
+
+
+def test_synced_records_come_back_identical_in_creation_order(store: AnnotationStore) -> None:
+    records = [
+        shape("r-late", 3),
+        shape("r-first", 0, kind="circle", label="animal"),
+        shape("r-poly", 1, kind="polygon", coords=(), points=((1.5, 2.0), (30.0, 4.25), (5, 60))),
+        shape("r-path", 2, kind="path", coords=(), points=((0.0, 0.0), (639.99, 479.99))),
+        shape("r-line", 4, kind="line", coords=(600.0, 10.0, 20.0, 470.0), source="model"),
+    ]
+
+    store.sync_image("batch/a.jpg", "alice", records)
+    loaded = store.annotations_for("batch/a.jpg", "alice")
+
+    assert [r.id for r in loaded] == ["r-first", "r-poly", "r-path", "r-late", "r-line"]
+    assert loaded == sorted(records, key=lambda r: r.created_at)
+    for record in loaded:
+        assert record.created_at.utcoffset() is not None
+        assert record.updated_at.utcoffset() is not None
+
+
+def test_nothing_stored_reads_as_an_empty_list(store: AnnotationStore) -> None:
+    assert store.annotations_for("batch/a.jpg", "alice") == []
+    assert store.statuses_for("alice") == {}
+
+
+def test_a_second_sync_updates_changed_records_and_deletes_missing_ones(
+    store: AnnotationStore,
+) -> None:
+    kept, moved, erased = shape("kept", 0), shape("moved", 1), shape("erased", 2)
+    store.sync_image("batch/a.jpg", "alice", [kept, moved, erased])
+
+    later = T0 + timedelta(hours=1)
+    moved_again = moved.with_geometry((50.0, 60.0, 70.0, 80.0), (), later)
+    relabelled = kept.with_label("vehicle", later)
+    store.sync_image("batch/a.jpg", "alice", [relabelled, moved_again])
+
+    assert store.annotations_for("batch/a.jpg", "alice") == [relabelled, moved_again]
+
+
+def test_a_sync_of_nothing_deletes_everything_of_that_image(store: AnnotationStore) -> None:
+    store.sync_image("batch/a.jpg", "alice", [shape("a"), shape("b", 1)])
+    store.sync_image("batch/b.jpg", "alice", [shape("c", image_key="batch/b.jpg")])
+
+    store.sync_image("batch/a.jpg", "alice", [])
+
+    assert store.annotations_for("batch/a.jpg", "alice") == []
+    assert [r.id for r in store.annotations_for("batch/b.jpg", "alice")] == ["c"]
+
+
+def test_an_image_with_shapes_is_done_and_stops_being_done_when_they_go(
+    store: AnnotationStore,
+) -> None:
+    store.sync_image("batch/a.jpg", "alice", [shape("a")])
+    assert store.statuses_for("alice") == {"batch/a.jpg": "done"}
+
+    store.sync_image("batch/a.jpg", "alice", [])
+    assert store.statuses_for("alice") == {}
+
+
+def test_empty_and_skipped_statuses(store: AnnotationStore) -> None:
+    store.set_status("batch/a.jpg", "alice", ImageStatus.EMPTY)
+    store.set_status("batch/b.jpg", "alice", ImageStatus.SKIPPED)
+
+    assert store.statuses_for("alice") == {"batch/a.jpg": "empty", "batch/b.jpg": "skipped"}
+
+    store.set_status("batch/b.jpg", "alice", ImageStatus.EMPTY)
+    assert store.statuses_for("alice")["batch/b.jpg"] == "empty"
+
+
+def test_an_empty_sync_keeps_an_empty_or_skipped_status(store: AnnotationStore) -> None:
+    store.set_status("batch/a.jpg", "alice", ImageStatus.EMPTY)
+    store.set_status("batch/b.jpg", "alice", ImageStatus.SKIPPED)
+
+    store.sync_image("batch/a.jpg", "alice", [])
+    store.sync_image("batch/b.jpg", "alice", [])
+
+    assert store.statuses_for("alice") == {"batch/a.jpg": "empty", "batch/b.jpg": "skipped"}
+
+
+def test_drawing_on_a_skipped_image_makes_it_done(store: AnnotationStore) -> None:
+    store.set_status("batch/a.jpg", "alice", ImageStatus.SKIPPED)
+
+    store.sync_image("batch/a.jpg", "alice", [shape("a")])
+
+    assert store.statuses_for("alice") == {"batch/a.jpg": "done"}
+
+
+def test_annotators_are_isolated(store: AnnotationStore) -> None:
+    alices = [shape("alice-1"), shape("alice-2", 1)]
+    store.sync_image("batch/a.jpg", "alice", alices)
+    store.set_status("batch/b.jpg", "alice", ImageStatus.SKIPPED)
+
+    assert store.annotations_for("batch/a.jpg", "bob") == []
+    assert store.statuses_for("bob") == {}
+
+    store.sync_image("batch/a.jpg", "bob", [])
+    bobs = [shape("bob-1", 5, annotator="bob")]
+    store.sync_image("batch/a.jpg", "bob", bobs)
+    store.sync_image("batch/a.jpg", "bob", [])
+
+    assert store.annotations_for("batch/a.jpg", "alice") == alices
+    assert store.statuses_for("alice") == {"batch/a.jpg": "done", "batch/b.jpg": "skipped"}
+    assert store.statuses_for("bob") == {}
+
+
+@pytest.mark.parametrize(
+    "stranger",
+    [shape("x", annotator="bob"), shape("x", image_key="batch/other.jpg")],
+    ids=["other-annotator", "other-image"],
+)
+def test_a_record_of_another_annotator_or_image_is_refused(
+    store: AnnotationStore, stranger: Annotation
+) -> None:
+    store.sync_image("batch/a.jpg", "alice", [shape("old")])
+
+    with pytest.raises(SaveFailed, match="another image or annotator"):
+        store.sync_image("batch/a.jpg", "alice", [shape("new", 1), stranger])
+
+    assert [r.id for r in store.annotations_for("batch/a.jpg", "alice")] == ["old"]
+    assert store.annotations_for("batch/a.jpg", "bob") == []
+    assert store.annotations_for("batch/other.jpg", "alice") == []
+
+
+def test_an_id_already_used_by_another_annotator_is_refused(store: AnnotationStore) -> None:
+    bobs = shape("shared-id", annotator="bob")
+    store.sync_image("batch/a.jpg", "bob", [bobs])
+    store.sync_image("batch/a.jpg", "alice", [shape("mine")])
+
+    with pytest.raises(SaveFailed, match="already used"):
+        store.sync_image("batch/a.jpg", "alice", [shape("new", 1), shape("shared-id", 2)])
+
+    assert store.annotations_for("batch/a.jpg", "bob") == [bobs]
+    assert [r.id for r in store.annotations_for("batch/a.jpg", "alice")] == ["mine"]
+
+
+def test_records_survive_a_restart(database_url: str) -> None:
+    first = AnnotationStore.from_url(database_url)
+    records = [
+        shape("a"),
+        shape("b", 1, kind="polygon", coords=(), points=((1, 1), (9, 1), (5, 8))),
+    ]
+    first.sync_image("batch/a.jpg", "alice", records)
+    first.set_status("batch/b.jpg", "alice", ImageStatus.EMPTY)
+    first.engine.dispose()
+
+    second = AnnotationStore.from_url(database_url)
+    try:
+        assert second.annotations_for("batch/a.jpg", "alice") == records
+        assert second.statuses_for("alice") == {"batch/a.jpg": "done", "batch/b.jpg": "empty"}
+    finally:
+        second.engine.dispose()
+
+
+def unsaved_state(*records: Annotation) -> RecordsState:
+    return RecordsState("batch/a.jpg", "alice", tuple(records), unsaved=True, rev=3)
+
+
+def test_autosave_marks_the_records_saved(store: AnnotationStore) -> None:
+    state = unsaved_state(shape("a"))
+
+    saved = autosave(store, state)
+
+    assert saved.unsaved is False
+    assert saved.error is None
+    assert saved.rev == 4
+    assert saved.records == state.records
+    assert store.annotations_for("batch/a.jpg", "alice") == [shape("a")]
+
+
+def test_autosave_on_a_broken_database_keeps_the_records_unsaved(store: AnnotationStore) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP TABLE annotations"))
+    state = unsaved_state(shape("a"), shape("b", 1))
+
+    result = autosave(store, state)
+
+    assert result.unsaved is True
+    assert result.error and "the database refused the change" in result.error
+    assert result.records == state.records
+    assert result.rev == 4
+
+
+def test_autosave_without_an_image_does_nothing(store: AnnotationStore) -> None:
+    state = RecordsState(None, "alice", (shape("a"),), unsaved=True)
+
+    assert autosave(store, state) == state
+    assert store.annotations_for("batch/a.jpg", "alice") == []
+
+
+def test_autosave_to_a_database_that_cannot_be_opened(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the database folder should be")
+    store = AnnotationStore(create_engine(f"sqlite:///{blocker / 'annotations.db'}"))
+    state = unsaved_state(shape("a"))
+
+    try:
+        result = autosave(store, state)
+    finally:
+        store.engine.dispose()
+
+    assert result.unsaved is True
+    assert result.error and "unable to open database file" in result.error
+    assert result.records == state.records
+
+
+def test_a_database_folder_that_cannot_be_made_is_explained(tmp_path: Path) -> None:
+    from storage.errors import StorageError
+
+    (tmp_path / "file").write_text("in the way")
+    with pytest.raises(StorageError, match="cannot create the database folder"):
+        AnnotationStore.from_url(f"sqlite:///{tmp_path / 'file' / 'db' / 'a.db'}")

@@ -1,0 +1,249 @@
+"""Callbacks called as functions: what the browser would receive, and what gets saved."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from dash import Patch, no_update
+from dash.exceptions import PreventUpdate
+
+from callbacks import annotations, identity, navigation, views
+from components import ids
+from domain.records_state import state_from_data
+from storage.runtime import install
+from tests.unit.callback_support import FlakyStore, call, install_services, make_batch
+
+RECT = {"type": "rect", "x0": 10, "y0": 20, "x1": 110, "y1": 80, "label": {"text": "person"}}
+
+
+@pytest.fixture()
+def services(tmp_path):
+    make_batch(tmp_path / "images", [(400, 300), (640, 480), (200, 200)])
+    return install_services(tmp_path)
+
+
+def open_image(key: str, annotator: str = "alice") -> tuple[dict, dict]:
+    """What the page holds after navigating to key: the image view and the loaded records."""
+    image, _text = call(navigation.show_image, "position-store.data", {"key": key})
+    records = call(annotations.load_records, "image-store.data", image, annotator, None)
+    return image, records
+
+
+BUTTONS = ("prev", "next", "jump", "no-objects", "skip")
+
+
+def press(button: str, position: dict | None, records: dict, annotator: str = "alice"):
+    """navigate() as Dash calls it after one of its buttons (or the jump selector) changed."""
+    args = [1 if name == button else None for name in BUTTONS]
+    trigger = f"{button}.{'value' if button == 'jump' else 'n_clicks'}"
+    return call(navigation.navigate, trigger, *args, position, annotator, records)
+
+
+def draw(image, records, shapes, label="person", annotator="alice"):
+    return call(
+        annotations.on_figure_change,
+        "graph.relayoutData",
+        {"shapes": shapes},
+        records,
+        image,
+        annotator,
+        label,
+    )
+
+
+def test_drawing_saves_at_once_in_image_pixels(services):
+    image, records = open_image("img01.jpg")
+    data, text, is_open, _color = draw(image, records, [RECT])
+    assert (text, is_open) == (no_update, no_update)
+    saved = services.store.annotations_for("img01.jpg", "alice")
+    assert [(r.label, r.kind, r.coords) for r in saved] == [("person", "rect", (10, 20, 110, 80))]
+    assert data["items"][0]["id"] == saved[0].id and data["unsaved"] is False
+    assert services.store.statuses_for("alice") == {"img01.jpg": "done"}
+
+
+def test_move_then_erase_are_saved(services):
+    image, records = open_image("img01.jpg")
+    records = draw(image, records, [RECT])[0]
+    moved = call(
+        annotations.on_figure_change,
+        "graph.relayoutData",
+        {"shapes[0].x0": 50, "shapes[0].x1": 150},
+        records,
+        image,
+        "alice",
+        "person",
+    )[0]
+    assert services.store.annotations_for("img01.jpg", "alice")[0].coords == (50, 20, 150, 80)
+    call(
+        annotations.on_figure_change,
+        "graph.relayoutData",
+        {"shapes": []},
+        moved,
+        image,
+        "alice",
+        "person",
+    )
+    assert services.store.annotations_for("img01.jpg", "alice") == []
+    assert services.store.statuses_for("alice") == {}
+
+
+def test_zoom_and_autosize_do_nothing(services):
+    image, records = open_image("img01.jpg")
+    for event in ({"autosize": True}, {"xaxis.range[0]": 3, "xaxis.range[1]": 90}, None):
+        with pytest.raises(PreventUpdate):
+            call(
+                annotations.on_figure_change,
+                "graph.relayoutData",
+                event,
+                records,
+                image,
+                "alice",
+                "person",
+            )
+
+
+def test_malformed_shape_is_explained_and_nothing_is_saved(services):
+    image, records = open_image("img01.jpg")
+    bad = {"type": "path", "path": "M 1 2 C 3 4 5 6 7 8"}
+    data, text, is_open, color = draw(image, records, [bad])
+    assert is_open is True and "ignored a drawn shape" in text and "unsupported path" in text
+    assert data["items"] == [] and services.store.annotations_for("img01.jpg", "alice") == []
+
+
+def test_grid_label_edit_and_bad_values(services):
+    image, records = open_image("img01.jpg")
+    records = draw(image, records, [RECT])[0]
+    row_id = records["items"][0]["id"]
+
+    def edit(column, value, current):
+        change = {"rowId": row_id, "colId": column, "data": {"id": row_id, column: value}}
+        return call(
+            annotations.on_cell_edit, "grid.cellValueChanged", [change], current, image, "alice"
+        )
+
+    records = edit("label", "food", records)[0]
+    assert services.store.annotations_for("img01.jpg", "alice")[0].label == "food"
+    for column, value, expected in [
+        ("x1", "abc", "not a number"),
+        ("y1", "9999", "outside the image"),
+        ("label", "spaceship", "unknown label"),
+    ]:
+        data, text, is_open, _ = edit(column, value, records)
+        assert is_open is True and expected in text
+        assert data["rev"] > records["rev"]  # the grid re-renders, undoing the typed value
+        saved = services.store.annotations_for("img01.jpg", "alice")[0]
+        assert (saved.label, saved.coords) == ("food", (10, 20, 110, 80))
+
+
+def test_failed_save_is_shown_kept_and_retried(services, tmp_path):
+    flaky = FlakyStore(services.store.engine)
+    install(replace(services, store=flaky))
+    image, records = open_image("img01.jpg")
+    data = draw(image, records, [RECT])[0]
+    assert data["unsaved"] is True and "connection lost" in data["error"]
+    assert len(data["items"]) == 1  # the shape stays in the browser
+    status, retry_style, timer_disabled = views.render_save_status(data)
+    assert "Not saved" in str(status) and retry_style == {} and timer_disabled is False
+    # Moving on is refused while the change cannot be saved.
+    position, _jump, text, is_open, _ = press("next", {"key": "img01.jpg"}, data)
+    assert position is no_update and is_open and "not saved yet" in text
+    flaky.failing = False
+    saved = call(annotations.retry_save, "retry-timer.n_intervals", None, 1, data)
+    assert saved["unsaved"] is False
+    assert len(flaky.annotations_for("img01.jpg", "alice")) == 1
+
+
+def test_unsaved_records_survive_a_reload(services):
+    flaky = FlakyStore(services.store.engine)
+    install(replace(services, store=flaky))
+    image, records = open_image("img01.jpg")
+    unsaved = draw(image, records, [RECT])[0]
+    flaky.failing = False
+    # After a reload the page loads the image again with the stored (local) records.
+    reloaded = call(annotations.load_records, "image-store.data", image, "alice", unsaved)
+    assert reloaded["unsaved"] is False and len(reloaded["items"]) == 1
+    assert len(flaky.annotations_for("img01.jpg", "alice")) == 1
+
+
+def test_no_objects_and_skip_record_statuses_and_move_on(services):
+    image, records = open_image("img01.jpg")
+    position = press("no-objects", {"key": "img01.jpg"}, records)[0]
+    assert position == {"key": "img02.jpg"}
+    image2, records2 = open_image("img02.jpg")
+    press("skip", position, records2)
+    assert services.store.statuses_for("alice") == {"img01.jpg": "empty", "img02.jpg": "skipped"}
+    bars, text = call(navigation.show_progress, "records-store.data", records2, "alice")
+    assert text.startswith("1 of 3 images done") and "1 skipped" in text
+
+
+def test_no_objects_refused_when_the_image_has_shapes(services):
+    image, records = open_image("img01.jpg")
+    records = draw(image, records, [RECT])[0]
+    position, _, text, is_open, color = press("no-objects", {"key": "img01.jpg"}, records)
+    assert position is no_update and "delete them" in text and color == "warning"
+    assert services.store.statuses_for("alice") == {"img01.jpg": "done"}
+
+
+def test_unreadable_image_is_explained_and_not_editable(tmp_path):
+    make_batch(tmp_path / "images", [(50, 50)])
+    (tmp_path / "images" / "broken.jpg").write_text("this is not a JPEG")
+    install_services(tmp_path)
+    image, text = call(navigation.show_image, "position-store.data", {"key": "broken.jpg"})
+    assert "broken.jpg is not an image" in image["error"] and image["url"] is None
+    figure = call(views.render_figure, "image-store.data", image, None, None, "person")
+    assert "broken.jpg" in json.dumps(figure["layout"]["annotations"])
+    with pytest.raises(PreventUpdate):
+        draw(image, {"image_key": "broken.jpg", "annotator": "alice", "items": []}, [RECT])
+
+
+def test_empty_folder_says_so(tmp_path):
+    (tmp_path / "images").mkdir()
+    install_services(tmp_path)
+    image, text = call(navigation.show_image, "position-store.data", None)
+    assert image["key"] is None and "No images in" in image["error"] and text == "0 of 0"
+
+
+def test_figure_is_small_whatever_the_image_size(tmp_path):
+    make_batch(tmp_path / "images", [(4000, 3000)])
+    install_services(tmp_path)
+    image, records = open_image("img01.jpg")
+    assert (image["width"], image["height"]) == (4000, 3000)
+    records = draw(image, records, [dict(RECT, x1=3900, y1=2900)])[0]
+    figure = call(views.render_figure, "image-store.data", image, records, None, "person")
+    size = len(json.dumps(figure))
+    assert size < 5000 and "base64" not in json.dumps(figure)
+    assert figure["layout"]["images"][0]["source"].startswith("/images/img01.jpg?v=")
+    patch = call(views.render_figure, "grid.selectedRows", image, records, [], "animal")
+    assert isinstance(patch, Patch)
+
+
+def test_load_failure_refuses_edits_so_nothing_is_overwritten(services):
+    class BrokenReads(FlakyStore):
+        failing = False
+
+        def annotations_for(self, *args):
+            from storage.errors import StorageError
+
+            raise StorageError("cannot read annotations: database is locked")
+
+    image, records = open_image("img01.jpg")
+    draw(image, records, [RECT])
+    install(replace(services, store=BrokenReads(services.store.engine)))
+    records = call(annotations.load_records, "image-store.data", image, "alice", None)
+    assert state_from_data(records).loaded is False
+    _data, text, is_open, _ = draw(image, records, [dict(RECT, x0=1)])
+    assert is_open and "could not be loaded" in text
+    assert len(services.store.annotations_for("img01.jpg", "alice")) == 1
+
+
+def test_name_is_required_and_cleaned():
+    assert identity.save_name(1, None, "  Ada   Lovelace ") == ("Ada Lovelace", "")
+    stored, error = identity.save_name(1, None, "   ")
+    assert stored is no_update and "Enter your name" in error
+    assert call(identity.toggle_name_modal, "annotator-store.data", None, None)[0] is True
+    assert call(identity.toggle_name_modal, ids.CHANGE_NAME + ".n_clicks", "ada", 1) == (
+        True,
+        "ada",
+    )

@@ -1,0 +1,228 @@
+"""Settings from the environment, project labels, annotator names, progress and paging."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config import DEFAULT_DATA_DIR, ConfigError, load_settings
+from domain.errors import AnnotatorNameError, LabelError
+from domain.identity import clean_annotator_name
+from domain.labels import PALETTE, color_of, parse_labels
+from domain.paging import resolve_key, step
+from domain.status import progress_of
+
+# --- labels -------------------------------------------------------------------------------
+
+
+def test_labels_get_distinct_palette_colours_in_order() -> None:
+    labels = parse_labels("cat,dog,bird")
+
+    assert [label.name for label in labels] == ["cat", "dog", "bird"]
+    assert [label.color for label in labels] == list(PALETTE[:3])
+    assert len({label.color for label in labels}) == 3
+
+
+def test_more_labels_than_colours_reuse_the_palette() -> None:
+    labels = parse_labels(",".join(f"l{i}" for i in range(len(PALETTE) + 2)))
+
+    assert labels[len(PALETTE)].color == labels[0].color
+
+
+def test_whitespace_around_names_and_empty_items_are_dropped() -> None:
+    labels = parse_labels("  cat , dog ,, traffic light ,")
+
+    assert [label.name for label in labels] == ["cat", "dog", "traffic light"]
+
+
+@pytest.mark.parametrize("text", ["cat,dog,Cat", "dog, DOG", "a,b,a"])
+def test_repeated_labels_are_rejected_ignoring_case(text: str) -> None:
+    with pytest.raises(LabelError, match="appears twice"):
+        parse_labels(text)
+
+
+@pytest.mark.parametrize("text", ["", "   ", ", ,,"])
+def test_an_empty_label_list_is_rejected(text: str) -> None:
+    with pytest.raises(LabelError, match="LABELS is empty"):
+        parse_labels(text)
+
+
+def test_an_overlong_label_is_rejected() -> None:
+    with pytest.raises(LabelError, match="longer than"):
+        parse_labels("cat," + "x" * 65)
+
+
+def test_colour_of_a_known_label_and_grey_for_an_unknown_one() -> None:
+    labels = parse_labels("cat,dog")
+
+    assert color_of("dog", labels) == PALETTE[1]
+    assert color_of("retired-label", labels) == "#808080"
+    assert color_of("retired-label", labels) not in PALETTE
+
+
+# --- settings -----------------------------------------------------------------------------
+
+
+def test_defaults_work_with_an_empty_environment() -> None:
+    settings = load_settings({})
+
+    assert settings.port == 8050
+    assert settings.host == "127.0.0.1"
+    assert settings.display_max_px == 2048
+    assert settings.data_dir == DEFAULT_DATA_DIR
+    assert settings.database_url == f"sqlite:///{DEFAULT_DATA_DIR / 'annotations.db'}"
+    assert settings.uses_sample_images is True
+    assert settings.image_source == str(DEFAULT_DATA_DIR / "samples")
+    assert [label.name for label in settings.labels] == [
+        "person",
+        "animal",
+        "vehicle",
+        "food",
+        "object",
+    ]
+
+
+def test_data_dir_moves_the_database_and_the_samples(tmp_path: Path) -> None:
+    settings = load_settings({"DATA_DIR": str(tmp_path)})
+
+    assert settings.data_dir == tmp_path
+    assert settings.database_url == f"sqlite:///{tmp_path}/annotations.db"
+    assert settings.image_source == str(tmp_path / "samples")
+
+
+def test_an_image_source_replaces_the_samples(tmp_path: Path) -> None:
+    settings = load_settings({"IMAGE_SOURCE": f" {tmp_path} "})
+
+    assert settings.image_source == str(tmp_path)
+    assert settings.uses_sample_images is False
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            "postgres://u:pw@db.example:5432/concord",
+            "postgresql+psycopg://u:pw@db.example:5432/concord",
+        ),
+        ("postgresql://u@localhost/concord", "postgresql+psycopg://u@localhost/concord"),
+        ("postgresql+psycopg://u@localhost/c", "postgresql+psycopg://u@localhost/c"),
+        ("sqlite:////srv/concord.db", "sqlite:////srv/concord.db"),
+        ("  postgres://u@h/db  ", "postgresql+psycopg://u@h/db"),
+    ],
+)
+def test_database_urls(raw: str, expected: str) -> None:
+    assert load_settings({"DATABASE_URL": raw}).database_url == expected
+
+
+def test_host_port_and_display_size_overrides() -> None:
+    settings = load_settings({"HOST": "0.0.0.0", "PORT": " 9000 ", "DISPLAY_MAX_PX": "1024"})
+
+    assert (settings.host, settings.port, settings.display_max_px) == ("0.0.0.0", 9000, 1024)
+
+
+@pytest.mark.parametrize(
+    ("env", "name"),
+    [
+        ({"PORT": "eighty"}, "PORT"),
+        ({"PORT": "80.5"}, "PORT"),
+        ({"PORT": "0"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"DISPLAY_MAX_PX": "big"}, "DISPLAY_MAX_PX"),
+        ({"DISPLAY_MAX_PX": "10"}, "DISPLAY_MAX_PX"),
+        ({"DISPLAY_MAX_PX": "100000"}, "DISPLAY_MAX_PX"),
+    ],
+)
+def test_bad_numbers_name_the_variable(env: dict[str, str], name: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        load_settings(env)
+
+
+def test_labels_override() -> None:
+    settings = load_settings({"LABELS": "tumour, vessel"})
+
+    assert [label.name for label in settings.labels] == ["tumour", "vessel"]
+
+
+def test_bad_labels_are_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="appears twice"):
+        load_settings({"LABELS": "cat,CAT"})
+
+
+# --- annotator names ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("  Ann   Lee ", "Ann Lee"), ("bob", "bob"), ("A\tB\nC", "A B C")]
+)
+def test_names_are_stripped_and_spaces_collapsed(raw: str, expected: str) -> None:
+    assert clean_annotator_name(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "   ", None, "\n\t"])
+def test_an_empty_name_is_refused(raw: Any) -> None:
+    with pytest.raises(AnnotatorNameError, match="Enter your name"):
+        clean_annotator_name(raw)
+
+
+def test_a_name_of_64_characters_is_fine_but_65_is_too_long() -> None:
+    assert clean_annotator_name("x" * 64) == "x" * 64
+    with pytest.raises(AnnotatorNameError, match="at most 64"):
+        clean_annotator_name("x" * 65)
+
+
+# --- progress and paging ------------------------------------------------------------------
+
+
+def test_progress_counts_only_images_in_the_batch() -> None:
+    keys = ["a.jpg", "b.jpg", "c.jpg", "d.jpg"]
+    statuses = {"a.jpg": "done", "b.jpg": "empty", "c.jpg": "skipped", "old.jpg": "done"}
+
+    progress = progress_of(keys, statuses)
+
+    assert (progress.total, progress.done, progress.empty, progress.skipped) == (4, 1, 1, 1)
+    assert progress.finished == 2
+    assert progress.percent(progress.finished) == 50.0
+
+
+def test_progress_of_an_empty_batch_is_zero_percent() -> None:
+    progress = progress_of([], {"a.jpg": "done"})
+
+    assert progress.total == 0
+    assert progress.percent(progress.finished) == 0.0
+
+
+def test_unknown_statuses_are_not_counted() -> None:
+    progress = progress_of(["a"], {"a": "bogus"})
+
+    assert (progress.done, progress.empty, progress.skipped) == (0, 0, 0)
+
+
+KEYS = ["01.jpg", "02.jpg", "03.jpg"]
+
+
+@pytest.mark.parametrize(
+    ("key", "delta", "expected"),
+    [
+        ("01.jpg", 1, "02.jpg"),
+        ("02.jpg", -1, "01.jpg"),
+        ("03.jpg", 1, "03.jpg"),  # stops at the end
+        ("01.jpg", -1, "01.jpg"),  # stops at the start
+        ("02.jpg", 10, "03.jpg"),
+        ("gone.jpg", 1, "02.jpg"),  # an unknown key starts from the first image
+        (None, 0, "01.jpg"),
+    ],
+)
+def test_step_through_the_batch(key: str | None, delta: int, expected: str) -> None:
+    assert step(KEYS, key, delta) == expected
+
+
+def test_step_in_an_empty_batch_goes_nowhere() -> None:
+    assert step([], "a.jpg", 1) is None
+
+
+def test_resolve_key_keeps_a_known_key_and_falls_back_to_the_first() -> None:
+    assert resolve_key(KEYS, "03.jpg") == "03.jpg"
+    assert resolve_key(KEYS, "nope.jpg") == "01.jpg"
+    assert resolve_key([], None) is None

@@ -1,0 +1,349 @@
+"""Image sources, header sizes, display renditions and the caching image service."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from storage.errors import ImageNotFound, StorageError, UnreadableImage
+from storage.image_service import ImageService, Rendition
+from storage.images import LocalFolderSource
+from storage.renditions import ImageInfo, display_rendition, image_info
+from tests.unit.callback_support import DictCache
+
+
+def encode(image: Image.Image, fmt: str, **params: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **params)
+    return out.getvalue()
+
+
+def write_image(path: Path, size: tuple[int, int] = (32, 24), fmt: str = "PNG") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(encode(Image.new("RGB", size, "teal"), fmt))
+    return path
+
+
+def opened(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+# --- LocalFolderSource ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    folder = tmp_path / "images"
+    for name in ["b.png", "a.JPG", "c.jpeg", "sub/d.tif", "sub/deeper/e.WebP", "z.gif"]:
+        write_image(folder / name)
+    (folder / "notes.txt").write_text("not an image")
+    (folder / "photo.jpg.bak").write_text("backup")
+    write_image(folder / ".hidden.png")
+    write_image(folder / ".thumbs" / "f.png")
+    write_image(folder / "sub" / ".cache" / "g.png")
+    (folder / "empty-dir").mkdir()
+    return folder
+
+
+def test_keys_are_the_sorted_image_files_with_slash_paths(root: Path) -> None:
+    keys = LocalFolderSource(root).keys()
+
+    assert keys == ["a.JPG", "b.png", "c.jpeg", "sub/d.tif", "sub/deeper/e.WebP", "z.gif"]
+
+
+def test_keys_of_a_missing_folder_is_a_storage_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="does not exist"):
+        LocalFolderSource(tmp_path / "nowhere").keys()
+
+
+def test_read_returns_the_files_bytes(root: Path) -> None:
+    source = LocalFolderSource(root)
+
+    assert source.read("sub/deeper/e.WebP") == (root / "sub/deeper/e.WebP").read_bytes()
+    assert source.path_of("sub/d.tif") == root / "sub" / "d.tif"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "../outside.png",
+        "sub/../../outside.png",
+        "sub/../b.png",
+        "/etc/passwd.png",
+        "sub\\d.tif",
+        ".hidden.png",
+        ".thumbs/f.png",
+        "notes.txt",
+        "photo.jpg.bak",
+        "missing.png",
+        "sub",
+        "",
+    ],
+)
+def test_keys_that_are_not_images_inside_the_root_are_refused(root: Path, key: str) -> None:
+    write_image(root.parent / "outside.png")
+    source = LocalFolderSource(root)
+
+    with pytest.raises(ImageNotFound):
+        source.path_of(key)
+    with pytest.raises(ImageNotFound):
+        source.read(key)
+
+
+def test_a_symlink_pointing_outside_the_root_is_refused(root: Path, tmp_path: Path) -> None:
+    secret = write_image(tmp_path / "private" / "secret.png")
+    (root / "link.png").symlink_to(secret)
+    (root / "linked-dir").symlink_to(secret.parent, target_is_directory=True)
+    source = LocalFolderSource(root)
+
+    with pytest.raises(ImageNotFound):
+        source.read("link.png")
+    with pytest.raises(ImageNotFound):
+        source.read("linked-dir/secret.png")
+
+
+def test_a_symlink_pointing_outside_is_not_listed_in_the_batch(root: Path, tmp_path: Path) -> None:
+    # The batch must not list an image that read() then refuses: it could never be annotated.
+    (root / "link.png").symlink_to(write_image(tmp_path / "private" / "secret.png"))
+
+    assert "link.png" not in LocalFolderSource(root).keys()
+
+
+def test_a_symlink_inside_the_root_is_listed_and_followed(root: Path) -> None:
+    (root / "alias.png").symlink_to(root / "b.png")
+    source = LocalFolderSource(root)
+
+    assert "alias.png" in source.keys()
+    assert source.read("alias.png") == (root / "b.png").read_bytes()
+
+
+def test_fingerprint_is_stable_and_changes_with_the_file(root: Path) -> None:
+    source = LocalFolderSource(root)
+    first = source.fingerprint("b.png")
+
+    assert source.fingerprint("b.png") == first
+    assert source.fingerprint("z.gif") != first
+
+    write_image(root / "b.png", size=(64, 64))
+    assert source.fingerprint("b.png") != first
+
+
+def test_fingerprint_changes_when_only_the_time_changes(root: Path) -> None:
+    source = LocalFolderSource(root)
+    first = source.fingerprint("b.png")
+    stat = (root / "b.png").stat()
+
+    os.utime(root / "b.png", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+    assert source.fingerprint("b.png") != first
+
+
+def test_fingerprint_of_an_unknown_key_is_image_not_found(root: Path) -> None:
+    with pytest.raises(ImageNotFound):
+        LocalFolderSource(root).fingerprint("missing.png")
+
+
+# --- renditions -----------------------------------------------------------------------------
+
+
+def test_image_info_reads_the_size() -> None:
+    assert image_info(encode(Image.new("RGB", (300, 120)), "PNG"), "k.png") == ImageInfo(300, 120)
+
+
+def rotated_jpeg(width: int, height: int, orientation: int) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    return encode(Image.new("RGB", (width, height), "red"), "JPEG", exif=exif)
+
+
+@pytest.mark.parametrize("orientation", [5, 6, 7, 8])
+def test_exif_rotation_swaps_width_and_height(orientation: int) -> None:
+    data = rotated_jpeg(400, 200, orientation)
+
+    assert image_info(data, "phone.jpg") == ImageInfo(200, 400)
+    rendition, mimetype = display_rendition(data, "phone.jpg", 2048)
+    assert mimetype == "image/jpeg"
+    assert opened(rendition).size == (200, 400)
+
+
+def test_exif_orientation_3_keeps_the_size() -> None:
+    data = rotated_jpeg(400, 200, 3)
+
+    assert image_info(data, "k.jpg") == ImageInfo(400, 200)
+    assert opened(display_rendition(data, "k.jpg", 2048)[0]).size == (400, 200)
+
+
+def test_a_rotated_rendition_is_scaled_on_its_displayed_long_side() -> None:
+    data = rotated_jpeg(800, 400, 6)
+
+    assert opened(display_rendition(data, "k.jpg", 200)[0]).size == (100, 200)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_a_large_image_is_scaled_down_keeping_its_aspect(fmt: str) -> None:
+    data = encode(Image.new("RGB", (3000, 1500), "navy"), fmt)
+
+    rendition, _ = display_rendition(data, "big", 512)
+
+    assert opened(rendition).size == (512, 256)
+
+
+def test_a_small_image_is_not_enlarged() -> None:
+    data = encode(Image.new("RGB", (300, 200)), "PNG")
+
+    assert opened(display_rendition(data, "small", 512)[0]).size == (300, 200)
+
+
+def test_a_16_bit_greyscale_png_becomes_a_visible_jpeg() -> None:
+    ramp = (np.arange(64 * 32, dtype=np.uint16).reshape(32, 64) * 30).astype(np.uint16)
+    source = Image.fromarray(ramp)
+    assert source.mode.startswith("I;16")
+
+    rendition, mimetype = display_rendition(encode(source, "PNG"), "scan.png", 2048)
+
+    image = opened(rendition)
+    assert mimetype == "image/jpeg" and image.format == "JPEG"
+    assert image.size == (64, 32)
+    low, high = image.convert("L").getextrema()
+    assert high - low > 200  # stretched to the visible range, not black
+
+
+def test_a_palette_png_with_transparency_stays_transparent() -> None:
+    palette = Image.new("P", (50, 40), 0)
+    palette.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
+    palette.paste(1, (10, 10, 40, 30))
+    data = encode(palette, "PNG", transparency=0)
+
+    rendition, mimetype = display_rendition(data, "icon.png", 2048)
+
+    image = opened(rendition)
+    assert mimetype == "image/png" and image.format == "PNG"
+    assert image.mode == "RGBA"
+    assert image.getpixel((0, 0))[3] == 0
+    assert image.getpixel((20, 20)) == (255, 0, 0, 255)
+
+
+def test_an_rgba_png_keeps_its_alpha() -> None:
+    data = encode(Image.new("RGBA", (20, 20), (0, 0, 255, 128)), "PNG")
+
+    rendition, mimetype = display_rendition(data, "a.png", 2048)
+
+    assert mimetype == "image/png"
+    assert opened(rendition).getpixel((5, 5))[3] == 128
+
+
+def test_a_cmyk_jpeg_becomes_an_rgb_jpeg() -> None:
+    data = encode(Image.new("CMYK", (80, 60), (0, 255, 255, 0)), "JPEG")
+
+    rendition, mimetype = display_rendition(data, "print.jpg", 2048)
+
+    image = opened(rendition)
+    assert mimetype == "image/jpeg"
+    assert image.mode == "RGB"
+    red, green, blue = image.getpixel((40, 30))
+    assert red > 200 and green < 50 and blue < 50
+
+
+def test_a_text_file_named_jpg_is_unreadable_naming_the_key() -> None:
+    data = b"this is not a picture\n" * 10
+
+    with pytest.raises(UnreadableImage, match="notes/x.jpg"):
+        image_info(data, "notes/x.jpg")
+    with pytest.raises(UnreadableImage, match="notes/x.jpg"):
+        display_rendition(data, "notes/x.jpg", 512)
+
+
+def test_a_truncated_jpeg_is_unreadable_naming_the_key() -> None:
+    noise = np.random.default_rng(7).integers(0, 255, (300, 400, 3), dtype=np.uint8)
+    data = encode(Image.fromarray(noise), "JPEG")
+
+    with pytest.raises(UnreadableImage, match="cut.jpg"):
+        display_rendition(data[: len(data) // 2], "cut.jpg", 512)
+
+
+def test_an_empty_file_is_unreadable() -> None:
+    with pytest.raises(UnreadableImage, match="empty.png"):
+        image_info(b"", "empty.png")
+
+
+# --- ImageService -------------------------------------------------------------------------
+
+
+class CountingSource(LocalFolderSource):
+    """A folder source that counts how often image bytes are read."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.reads: list[str] = []
+
+    def read(self, key: str) -> bytes:
+        self.reads.append(key)
+        return super().read(key)
+
+
+@pytest.fixture
+def service_root(tmp_path: Path) -> Path:
+    write_image(tmp_path / "photo.jpg", size=(1200, 600), fmt="JPEG")
+    write_image(tmp_path / "my folder" / "cat #1?.png", size=(10, 10))
+    return tmp_path
+
+
+def test_a_second_rendition_comes_from_the_cache(service_root: Path) -> None:
+    source = CountingSource(service_root)
+    service = ImageService(source, DictCache(), max_px=300)
+
+    first = service.rendition("photo.jpg")
+    second = service.rendition("photo.jpg")
+
+    assert source.reads == ["photo.jpg"]
+    assert second == first
+    assert isinstance(first, Rendition)
+    assert opened(first.data).size == (300, 150)
+
+
+def test_a_changed_file_is_rendered_again(service_root: Path) -> None:
+    source = CountingSource(service_root)
+    service = ImageService(source, DictCache(), max_px=300)
+    before = service.rendition("photo.jpg")
+
+    write_image(service_root / "photo.jpg", size=(200, 400), fmt="JPEG")
+    after = service.rendition("photo.jpg")
+
+    assert source.reads == ["photo.jpg", "photo.jpg"]
+    assert after.etag != before.etag
+    assert opened(after.data).size == (150, 300)
+
+
+def test_info_is_cached_too(service_root: Path) -> None:
+    source = CountingSource(service_root)
+    service = ImageService(source, DictCache(), max_px=300)
+
+    assert service.info("photo.jpg") == ImageInfo(1200, 600)
+    assert service.info("photo.jpg") == ImageInfo(1200, 600)
+    assert source.reads == ["photo.jpg"]
+
+
+def test_the_etag_depends_on_the_display_limit(service_root: Path) -> None:
+    source = LocalFolderSource(service_root)
+
+    small = ImageService(source, DictCache(), max_px=300).etag("photo.jpg")
+    large = ImageService(source, DictCache(), max_px=2048).etag("photo.jpg")
+
+    assert small != large
+
+
+def test_url_quotes_the_key_and_carries_the_version(service_root: Path) -> None:
+    service = ImageService(LocalFolderSource(service_root), DictCache(), max_px=300)
+    key = "my folder/cat #1?.png"
+
+    url = service.url(key)
+
+    assert url == f"/images/my%20folder/cat%20%231%3F.png?v={service.etag(key)}"
+    assert " " not in url
