@@ -54,8 +54,11 @@ def navigate(
     if trigger not in MOVES and trigger != ids.JUMP:
         return {"key": here}, here, *message(None)
     target = jump if trigger == ids.JUMP else step(keys, here, MOVES[trigger])
-    if target == here and trigger in (ids.PREV, ids.NEXT, ids.JUMP):
+    if target == here and trigger == ids.JUMP:
         raise PreventUpdate
+    if target == here and trigger in (ids.PREV, ids.NEXT):
+        end = "first" if trigger == ids.PREV else "last"
+        return no_update, here, *message(f"This is the {end} image of the batch.", "info")
     state = state_from_data(records)
     if state.unsaved and state.image_key == here:
         state = autosave(services.store, state)

@@ -103,10 +103,11 @@ class PostgresServer:
 
     def start(self) -> PostgresServer:
         """initdb, start, and remember the postmaster's PID."""
-        if os.geteuid() == 0:
-            shutil_chown(self.dir, "postgres")
         data = self.dir / "data"
-        self._run("initdb", "-D", str(data), "-A", "trust", "-U", "concord", "--no-sync")
+        if not data.exists():
+            if os.geteuid() == 0:
+                shutil_chown(self.dir, "postgres")
+            self._run("initdb", "-D", str(data), "-A", "trust", "-U", "concord", "--no-sync")
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._run(
             "pg_ctl",
@@ -137,10 +138,8 @@ class PostgresServer:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
-    def stop(self) -> None:
-        """Fast shutdown by the postmaster's PID, then remove the cluster."""
-        import shutil
-
+    def halt(self) -> None:
+        """Fast shutdown by the postmaster's PID, keeping the data (start() resumes it)."""
         if self.pid is not None:
             try:
                 os.kill(self.pid, signal.SIGINT)
@@ -152,6 +151,12 @@ class PostgresServer:
             except ProcessLookupError:
                 pass
             self.pid = None
+
+    def stop(self) -> None:
+        """Halt the server and remove the cluster."""
+        import shutil
+
+        self.halt()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -174,10 +174,31 @@ def test_keys_page_through_and_no_objects_skip_count_in_progress(page):
 
 
 def test_annotate_view_is_blind(page, browser, app_server):
-    sign_in(page, new_name())
+    first = new_name()
+    sign_in(page, first)
     draw_rect(page)
     other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     other.goto(app_server.url)
     sign_in(other, new_name())
     assert rows(other) == [] and shape_strokes(other) == []
     other.context.close()
+    # Changing name in the same browser shows that name's shapes only, and back again.
+    page.click("#change-name")
+    sign_in(page, new_name())
+    wait_rows(page, 0)
+    assert shape_strokes(page) == []
+    page.click("#change-name")
+    sign_in(page, first)
+    wait_rows(page, 1)
+    wait_until(lambda: shape_strokes(page) == [PERSON], what="first annotator's shape back")
+
+
+def test_resize_by_a_corner_updates_the_row(page):
+    sign_in(page, new_name())
+    x0, y0, x1, y1 = coords(draw_rect(page))
+    page.mouse.click(*to_screen(page, x0, (y0 + y1) / 2))  # select it by its border
+    drag(page, [(x1, y1), (x1 + 50, y1 + 30)])  # pull the bottom-right corner
+    wait_until(
+        lambda: close_to(coords(rows(page)[0]), [x0, y0, x1 + 50, y1 + 30]),
+        what="the row to follow the resized corner",
+    )

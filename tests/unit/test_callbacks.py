@@ -178,6 +178,16 @@ def test_no_objects_and_skip_record_statuses_and_move_on(services):
     assert text.startswith("1 of 3 images done") and "1 skipped" in text
 
 
+def test_paging_stops_at_either_end_and_says_so(services):
+    _image, records = open_image("img03.jpg")
+    position, _, text, is_open, color = press("next", {"key": "img03.jpg"}, records)
+    assert position is no_update and "last image" in text and color == "info"
+    assert (
+        press("prev", {"key": "img01.jpg"}, records)[2] == "This is the first image of the batch."
+    )
+    assert press("prev", {"key": "img02.jpg"}, records)[0] == {"key": "img01.jpg"}
+
+
 def test_no_objects_refused_when_the_image_has_shapes(services):
     image, records = open_image("img01.jpg")
     records = draw(image, records, [RECT])[0]

@@ -1,4 +1,4 @@
-"""Real servers for integration tests: PostgreSQL is started here and stopped by its PID."""
+"""Servers shared by test layers: PostgreSQL is started once, on demand, and stopped by PID."""
 
 from __future__ import annotations
 
