@@ -47,52 +47,52 @@ def navigate(
     records: dict[str, Any] | None,
 ) -> tuple[object, ...]:
     """Move to another image once the current one's changes are saved; record statuses."""
-    services = current()
-    keys = services.images.source.keys()
-    here = resolve_key(keys, (position or {}).get("key"))
+    keys = current().images.source.keys()
+    wanted = (position or {}).get("key")
+    here = resolve_key(keys, wanted)
     trigger = ctx.triggered_id
-    if trigger not in MOVES and trigger != ids.JUMP:
-        return {"key": here}, here, *message(None)
+    if trigger not in MOVES and trigger != ids.JUMP:  # page load: settle on a real image
+        gone = f"{wanted} is no longer in the batch; showing {here}." if wanted != here else None
+        return {"key": here}, here, *message(gone if wanted else None, "info")
     target = jump if trigger == ids.JUMP else step(keys, here, MOVES[trigger])
     if target == here and trigger == ids.JUMP:
         raise PreventUpdate
-    if target == here and trigger in (ids.PREV, ids.NEXT):
-        end = "first" if trigger == ids.PREV else "last"
-        return no_update, here, *message(f"This is the {end} image of the batch.", "info")
-    state = state_from_data(records)
+    refusal = _refusal(here, target, trigger, annotator, state_from_data(records))
+    if refusal:
+        return no_update, here, *refusal
+    if target == here:  # Skip / No objects on the last image: stay, but show the change
+        return {"key": here, "rev": (position or {}).get("rev", 0) + 1}, here, *message(None)
+    return {"key": target}, target, *message(None)
+
+
+def _refusal(
+    here: str | None, target: str | None, trigger: Any, annotator: str | None, state: Any
+) -> tuple[object, ...] | None:
+    """Why the move cannot happen (as banner outputs), or None after recording any status."""
+    services = current()
     if state.unsaved and state.image_key == here:
         state = autosave(services.store, state)
         if state.unsaved:
-            return (
-                no_update,
-                here,
-                *message(
-                    f"Not moving on: your changes to {here} are not saved yet ({state.error})."
-                ),
+            return message(
+                f"Not moving on: your changes to {here} are not saved yet ({state.error})."
             )
-    if trigger in (ids.NO_OBJECTS, ids.SKIP):
-        if not annotator or here is None:
-            raise PreventUpdate
-        if trigger == ids.NO_OBJECTS and state.belongs_to(here, annotator) and state.records:
-            return (
-                no_update,
-                here,
-                *message(
-                    "This image has shapes: delete them before marking it 'No objects'.", "warning"
-                ),
-            )
-        status = ImageStatus.EMPTY if trigger == ids.NO_OBJECTS else ImageStatus.SKIPPED
-        try:
-            services.store.set_status(here, annotator, status)
-        except StorageError as exc:
-            return no_update, here, *message(f"Could not record '{status.value}': {exc}")
-        if target == here:
-            return (
-                {"key": here, "rev": (position or {}).get("rev", 0) + 1},
-                here,
-                *message("That was the last image of the batch.", "info"),
-            )
-    return {"key": target}, target, *message(None)
+    if trigger in (ids.PREV, ids.NEXT) and target == here:
+        end = "first" if trigger == ids.PREV else "last"
+        return message(f"This is the {end} image of the batch.", "info")
+    if trigger not in (ids.NO_OBJECTS, ids.SKIP):
+        return None
+    if not annotator or here is None:
+        raise PreventUpdate
+    if trigger == ids.NO_OBJECTS and state.belongs_to(here, annotator) and state.records:
+        return message(
+            "This image has shapes: delete them before marking it 'No objects'.", "warning"
+        )
+    status = ImageStatus.EMPTY if trigger == ids.NO_OBJECTS else ImageStatus.SKIPPED
+    try:
+        services.store.set_status(here, annotator, status)
+    except StorageError as exc:
+        return message(f"Could not record '{status.value}': {exc}")
+    return None
 
 
 @callback(

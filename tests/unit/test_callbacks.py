@@ -188,6 +188,30 @@ def test_paging_stops_at_either_end_and_says_so(services):
     assert press("prev", {"key": "img02.jpg"}, records)[0] == {"key": "img01.jpg"}
 
 
+def test_a_remembered_image_that_is_gone_is_explained(services):
+    position, jump, text, is_open, _ = call(
+        navigation.navigate,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        {"key": "removed.jpg"},
+        "alice",
+        None,
+    )
+    assert position == {"key": "img01.jpg"} and jump == "img01.jpg"
+    assert is_open and "removed.jpg is no longer in the batch" in text
+
+
+def test_no_objects_on_the_last_image_records_it_and_stays(services):
+    _image, records = open_image("img03.jpg")
+    position = press("no-objects", {"key": "img03.jpg"}, records)[0]
+    assert position["key"] == "img03.jpg"
+    assert services.store.statuses_for("alice") == {"img03.jpg": "empty"}
+
+
 def test_no_objects_refused_when_the_image_has_shapes(services):
     image, records = open_image("img01.jpg")
     records = draw(image, records, [RECT])[0]
