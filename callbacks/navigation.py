@@ -11,7 +11,7 @@ from dash.exceptions import PreventUpdate
 from components import ids
 from components.feedback import message
 from domain.paging import resolve_key, step
-from domain.records_state import state_from_data
+from domain.records_state import RecordsState, state_from_data
 from domain.status import ImageStatus, progress_of
 from storage.autosave import autosave
 from storage.errors import StorageError
@@ -52,8 +52,9 @@ def navigate(
     here = resolve_key(keys, wanted)
     trigger = ctx.triggered_id
     if trigger not in MOVES and trigger != ids.JUMP:  # page load: settle on a real image
-        gone = f"{wanted} is no longer in the batch; showing {here}." if wanted != here else None
-        return {"key": here}, here, *message(gone if wanted else None, "info")
+        gone = wanted and wanted != here
+        text = f"{wanted} is no longer in the batch; showing {here}." if gone else None
+        return {"key": here}, here, *message(text, "info")
     target = jump if trigger == ids.JUMP else step(keys, here, MOVES[trigger])
     if target == here and trigger == ids.JUMP:
         raise PreventUpdate
@@ -66,7 +67,11 @@ def navigate(
 
 
 def _refusal(
-    here: str | None, target: str | None, trigger: Any, annotator: str | None, state: Any
+    here: str | None,
+    target: str | None,
+    trigger: Any,
+    annotator: str | None,
+    state: RecordsState,
 ) -> tuple[object, ...] | None:
     """Why the move cannot happen (as banner outputs), or None after recording any status."""
     services = current()

@@ -10,6 +10,7 @@ from typing import Any
 from domain.annotation import BOX_KINDS, Annotation
 from domain.errors import DomainError, ShapeError
 from domain.geometry import (
+    MIN_POINTS,
     clamp_geometry,
     geometry_of_shape,
     is_degenerate,
@@ -17,6 +18,7 @@ from domain.geometry import (
     parse_coordinate,
     parse_path,
     parse_points_text,
+    require_polygon_points,
 )
 from domain.labels import Label, require_label
 from domain.relayout import ShapeChange
@@ -125,8 +127,8 @@ def _apply_geometry_edit(
         if "path" not in edit:
             return record
         pts, _closed = parse_path(edit["path"])
-        if record.kind == "polygon" and len(pts) < 3:
-            raise ShapeError("a polygon needs at least three points")
+        if record.kind == "polygon":
+            require_polygon_points(pts)
         coords, points = clamp_geometry(record.kind, (), pts, canvas.width, canvas.height)
     if is_degenerate(record.kind, coords, points):
         raise ShapeError("it would have no size left inside the image")
@@ -166,8 +168,7 @@ def apply_cell_edit(
     elif column == "points":
         if record.kind in BOX_KINDS:
             raise ShapeError(f"edit a {record.kind}'s corners in the x0..y1 columns")
-        minimum = 3 if record.kind == "polygon" else 2
-        points = parse_points_text(value, canvas.width, canvas.height, minimum)
+        points = parse_points_text(value, canvas.width, canvas.height, MIN_POINTS[record.kind])
         if is_degenerate(record.kind, (), points):
             raise ShapeError("those points would leave the shape with no size")
         updated = record.with_geometry((), points, now)

@@ -9,6 +9,8 @@ from typing import Any
 from domain.annotation import BOX_KINDS, Annotation, Kind, Point
 from domain.errors import ShapeError
 
+# Fewest points a shape of each point kind can have.
+MIN_POINTS = {"polygon": 3, "path": 2}
 _PATH_TOKEN = re.compile(r"[MLZmlz]|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|-?\.\d+")
 
 
@@ -40,6 +42,12 @@ def parse_path(path: str) -> tuple[tuple[Point, ...], bool]:
     return tuple(points), closed
 
 
+def require_polygon_points(points: tuple[Point, ...]) -> None:
+    """Refuse a polygon with fewer than MIN_POINTS['polygon'] points."""
+    if len(points) < MIN_POINTS["polygon"]:
+        raise ShapeError("a polygon needs at least three points")
+
+
 def format_path(points: tuple[Point, ...], closed: bool) -> str:
     """The plotly path string for points."""
     body = "L".join(f"{x:.2f},{y:.2f}" for x, y in points)
@@ -64,8 +72,8 @@ def geometry_of_shape(shape: dict[str, Any]) -> tuple[Kind, tuple[float, ...], t
         return shape_type, coords, ()
     if shape_type == "path":
         points, closed = parse_path(shape.get("path", ""))
-        if closed and len(points) < 3:
-            raise ShapeError("a polygon needs at least three points")
+        if closed:
+            require_polygon_points(points)
         return ("polygon" if closed else "path"), (), points
     raise ShapeError(f"unsupported shape type {shape_type!r}")
 

@@ -125,13 +125,13 @@ class AnnotationStore:
     def from_url(cls, url: str) -> AnnotationStore:
         """Connect and create the tables if they are missing."""
         store = cls(make_engine(url))
-        for attempt in range(3):
+        attempts = 3  # several workers starting at once may race to create the same table
+        for attempt in range(1, attempts + 1):
             try:
                 metadata.create_all(store.engine)
-                return store
+                break
             except SQLAlchemyError as exc:
-                # Several workers starting at once may race to create the same table.
-                if attempt == 2 or "already exists" not in str(exc):
+                if attempt == attempts or "already exists" not in str(exc):
                     raise StorageError(
                         f"cannot open the annotation database: {_reason(exc)}"
                     ) from None
