@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,12 +39,18 @@ def stop_pid(process: subprocess.Popen, timeout: float = 10) -> None:
 
 
 class AppServer:
-    """`python app.py` in a subprocess, with its own port, data folder and environment."""
+    """The app in a subprocess, with its own port, data folder and environment.
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+    `command` defaults to `python app.py`; a "{port}" in it is replaced by the port.
+    """
+
+    def __init__(
+        self, data_dir: Path, env: dict[str, str] | None = None, command: list[str] | None = None
+    ) -> None:
         self.port = free_port()
         self.data_dir = data_dir
         self.extra_env = env or {}
+        self.command = [part.format(port=self.port) for part in command or ["app.py"]]
         self.process: subprocess.Popen | None = None
         self.log_path = data_dir / "app.log"
 
@@ -55,7 +65,7 @@ class AppServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, *self.command], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -83,9 +93,6 @@ class PostgresServer:
     """A throwaway PostgreSQL cluster on loopback (Debian's binaries), stopped by its PID."""
 
     def __init__(self) -> None:
-        import glob
-        import tempfile
-
         found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
         if not found:
             raise RuntimeError("PostgreSQL is not installed: apt-get install postgresql")
@@ -106,7 +113,7 @@ class PostgresServer:
         data = self.dir / "data"
         if not data.exists():
             if os.geteuid() == 0:
-                shutil_chown(self.dir, "postgres")
+                shutil.chown(self.dir, user="postgres")
             self._run("initdb", "-D", str(data), "-A", "trust", "-U", "concord", "--no-sync")
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._run(
@@ -128,13 +135,18 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://concord@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, name: str) -> str:
-        """A new empty database; returns its SQLAlchemy URL."""
+    def connect(self, database: str = "postgres", autocommit: bool = False) -> Any:
+        """A psycopg connection to one of the cluster's databases."""
         import psycopg
 
-        with psycopg.connect(
-            f"host=127.0.0.1 port={self.port} user=concord dbname=postgres", autocommit=True
-        ) as conn:
+        return psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=concord dbname={database}",
+            autocommit=autocommit,
+        )
+
+    def create_database(self, name: str) -> str:
+        """A new empty database; returns its SQLAlchemy URL."""
+        with self.connect(autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
@@ -154,13 +166,5 @@ class PostgresServer:
 
     def stop(self) -> None:
         """Halt the server and remove the cluster."""
-        import shutil
-
         self.halt()
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def shutil_chown(path: Path, user: str) -> None:
-    import shutil
-
-    shutil.chown(path, user=user)

@@ -33,14 +33,18 @@ def wait_until(check: Callable[[], Any], timeout: float = 15, what: str = "condi
     raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
 
 
-def sign_in(page: Any, name: str) -> None:
-    """Type a name into the 'who is annotating' dialog."""
+def sign_in(page: Any, name: str, press_enter: bool = False, image: bool = True) -> None:
+    """Type a name into the 'who is annotating' dialog; by default wait for the image."""
     page.wait_for_selector("#name-input", state="visible")
     page.fill("#name-input", name)
-    page.click("#name-save")
+    if press_enter:
+        page.press("#name-input", "Enter")
+    else:
+        page.click("#name-save")
     page.wait_for_selector("#name-modal", state="hidden")
     wait_until(lambda: name in page.inner_text("#annotator-badge"), what="name in header")
-    wait_for_image(page)
+    if image:
+        wait_for_image(page)
 
 
 def wait_for_image(page: Any) -> None:
@@ -55,12 +59,17 @@ def wait_for_image(page: Any) -> None:
     )
 
 
-def image_size(page: Any) -> tuple[float, float]:
-    """The image's size in original pixels, as the figure's axes span it."""
-    x_range, y_range = page.evaluate(
+def axis_ranges(page: Any) -> list[list[float]]:
+    """The figure's current x and y axis ranges (they change with zoom and pan)."""
+    return page.evaluate(
         "() => { const l = document.querySelector('#graph .js-plotly-plot')._fullLayout;"
         " return [l.xaxis.range, l.yaxis.range]; }"
     )
+
+
+def image_size(page: Any) -> tuple[float, float]:
+    """The image's size in original pixels, as the unzoomed figure's axes span it."""
+    x_range, y_range = axis_ranges(page)
     return abs(x_range[1] - x_range[0]), abs(y_range[0] - y_range[1])
 
 
@@ -108,12 +117,18 @@ def wait_rows(page: Any, count: int) -> list[dict[str, str]]:
     return found[0]
 
 
+def shape_styles(page: Any, prop: str) -> list[str]:
+    """One computed style property (e.g. 'stroke') of each shape the figure draws."""
+    return page.evaluate(
+        "prop => Array.from(document.querySelectorAll('#graph .shapelayer path[data-index]'))"
+        ".map(p => getComputedStyle(p)[prop])",
+        prop,
+    )
+
+
 def shape_strokes(page: Any) -> list[str]:
     """The stroke colours of the shapes the figure draws."""
-    return page.evaluate(
-        "() => Array.from(document.querySelectorAll('#graph .shapelayer path[data-index]'))"
-        ".map(p => getComputedStyle(p).stroke)"
-    )
+    return shape_styles(page, "stroke")
 
 
 def message(page: Any) -> str:

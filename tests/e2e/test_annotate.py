@@ -73,8 +73,7 @@ def test_label_key_then_draw_uses_that_label(page):
 def selected_label(page) -> str:
     return page.evaluate(
         "() => Array.from(document.querySelectorAll('.label-button'))"
-        ".filter(b => !b.classList.contains('btn-outline-secondary')"
-        " && !b.className.includes('outline')).map(b => b.innerText).join(',')"
+        ".filter(b => !b.className.includes('outline')).map(b => b.innerText).join(',')"
     )
 
 

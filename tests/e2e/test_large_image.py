@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from PIL import Image
 
@@ -30,6 +32,4 @@ def test_drawing_on_a_downscaled_rendition_stores_original_pixels(page, app_serv
     href = page.evaluate("() => document.querySelector('#graph .imagelayer image').href.baseVal")
     served = page.request.get(app_server.url.rstrip("/") + href)
     assert served.ok and served.headers["content-type"] == "image/jpeg"
-    import io
-
     assert Image.open(io.BytesIO(served.body())).size == (2048, 1365)

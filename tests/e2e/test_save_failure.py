@@ -17,11 +17,7 @@ def app_server(tmp_path_factory, postgres_server):
 
 
 def stored_rows(postgres_server) -> list[tuple]:
-    import psycopg
-
-    with psycopg.connect(
-        f"host=127.0.0.1 port={postgres_server.port} user=concord dbname=e2e_save_failure"
-    ) as conn:
+    with postgres_server.connect("e2e_save_failure") as conn:
         return conn.execute("SELECT annotator, label, kind FROM annotations").fetchall()
 
 

@@ -5,29 +5,17 @@ from __future__ import annotations
 import uuid
 
 from tests.e2e.helpers import (
+    axis_ranges,
     choose_tool,
     drag,
     rows,
+    shape_styles,
     sign_in,
     to_screen,
     wait_for_image,
     wait_rows,
     wait_until,
 )
-
-
-def axis_ranges(page) -> list[list[float]]:
-    return page.evaluate(
-        "() => { const l = document.querySelector('#graph .js-plotly-plot')._fullLayout;"
-        " return [l.xaxis.range, l.yaxis.range]; }"
-    )
-
-
-def stroke_widths(page) -> list[str]:
-    return page.evaluate(
-        "() => Array.from(document.querySelectorAll('#graph .shapelayer path[data-index]'))"
-        ".map(p => getComputedStyle(p).strokeWidth)"
-    )
 
 
 def test_circle_line_and_open_path(page):
@@ -55,9 +43,12 @@ def test_zoom_survives_drawing_and_selection_highlights_the_shape(page):
     wait_rows(page, 1)
     page.wait_for_timeout(500)  # let the figure update arrive
     assert axis_ranges(page) == zoomed
-    assert stroke_widths(page) == ["2px"]
+    assert shape_styles(page, "strokeWidth") == ["2px"]
     page.locator("#grid .ag-center-cols-container .ag-row .ag-cell[col-id='kind']").click()
-    wait_until(lambda: stroke_widths(page) == ["4px"], what="the selected shape drawn thicker")
+    wait_until(
+        lambda: shape_styles(page, "strokeWidth") == ["4px"],
+        what="the selected shape drawn thicker",
+    )
     assert axis_ranges(page) == zoomed
 
 
