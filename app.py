@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import flask
 from dash import Dash
-from flask_caching import Cache
 
 import callbacks  # noqa: F401  (registers every @callback)
 from components.layout import build_layout
 from config import load_settings
-from storage.errors import ImageNotFound, StorageError, UnreadableImage
+from storage.caches import make_caches
+from storage.errors import ImageNotFound, SourceUnavailable, UnreadableImage
 from storage.runtime import build_services, current, install
 
 settings = load_settings()
@@ -20,27 +20,9 @@ app = Dash(
     update_title=None,
 )
 server = app.server
-cache = Cache(server, config={"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 200})
-install(build_services(settings, cache))
-
-
-def page() -> object:
-    """The layout, built per page load so the image list is current."""
-    services = current()
-    warning = None
-    try:
-        keys = services.images.source.keys()
-        if not keys:
-            warning = (
-                f"No images in {services.images.source.description}. Add .jpg, .png, .tif, "
-                ".bmp, .webp or .gif files there (or set IMAGE_SOURCE) and reload."
-            )
-    except StorageError as exc:
-        keys, warning = [], f"{exc}. Set IMAGE_SOURCE to a folder of images and restart."
-    return build_layout(services.settings.labels, keys, warning)
-
-
-app.layout = page
+caches = make_caches(server, settings)
+install(build_services(settings, *caches))
+app.layout = build_layout(settings.labels)
 
 
 @server.route("/images/<path:key>")
@@ -58,6 +40,8 @@ def serve_image(key: str) -> flask.Response:
         return flask.Response(str(exc), status=404, mimetype="text/plain")
     except UnreadableImage as exc:
         return flask.Response(str(exc), status=422, mimetype="text/plain")
+    except SourceUnavailable as exc:
+        return flask.Response(str(exc), status=503, mimetype="text/plain")
     response.set_etag(etag)
     response.cache_control.private = True
     response.cache_control.max_age = 86400

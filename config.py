@@ -29,6 +29,10 @@ class Settings:
     port: int
     display_max_px: int
     data_dir: Path
+    cache_dir: Path | None = None
+    redis_url: str = ""
+    max_image_pixels: int = 200_000_000
+    presign_max_bytes: int = 2_000_000
 
 
 def _database_url(raw: str | None, data_dir: Path) -> str:
@@ -59,6 +63,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     data_dir = Path(env.get("DATA_DIR") or DEFAULT_DATA_DIR)
     source = env.get("IMAGE_SOURCE", "").strip()
+    if source.startswith("s3:") and not source.startswith("s3://"):
+        raise ConfigError(f"IMAGE_SOURCE={source!r}: write S3 sources as s3://bucket/prefix")
+    if source.startswith("s3://") and not source[5:].split("/")[0]:
+        raise ConfigError(f"IMAGE_SOURCE={source!r} names no bucket (s3://bucket/prefix)")
     try:
         labels = parse_labels(env.get("LABELS") or DEFAULT_LABELS)
     except ValueError as exc:
@@ -72,4 +80,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=_int(env, "PORT", 8050, 1, 65535),
         display_max_px=_int(env, "DISPLAY_MAX_PX", 2048, 64, 16384),
         data_dir=data_dir,
+        cache_dir=Path(env["CACHE_DIR"]) if env.get("CACHE_DIR", "").strip() else None,
+        redis_url=env.get("REDIS_URL", "").strip(),
+        max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", 200_000_000, 1_000, 10_000_000_000),
+        presign_max_bytes=_int(env, "PRESIGN_MAX_BYTES", 2_000_000, 0, 5_000_000_000),
     )

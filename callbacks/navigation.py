@@ -1,28 +1,41 @@
-"""Previous/Next/jump, 'No objects' and 'Skip', the position indicator and progress."""
+"""Batches, Previous/Next/jump, 'No objects' and 'Skip', prefetch, position and progress."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, no_update
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    no_update,
+)
 from dash.exceptions import PreventUpdate
 
 from components import ids
 from components.feedback import message
-from domain.paging import resolve_key, step
 from domain.records_state import RecordsState, state_from_data
 from domain.status import ImageStatus, progress_of
 from storage.autosave import autosave
 from storage.errors import StorageError
+from storage.images import ROOT_BATCH, batch_prefix, in_batch
+from storage.positions import Place, first_place, place_from_data, settle, step
 from storage.runtime import current
 
 MOVES = {ids.PREV: -1, ids.NEXT: 1, ids.NO_OBJECTS: 1, ids.SKIP: 1}
+SEARCH_RESULTS = 20
+PREFETCH_AHEAD = 2
 
 
 @callback(
     Output(ids.POSITION, "data"),
     Output(ids.JUMP, "value"),
+    Output(ids.BATCH, "value"),
     Output(ids.MESSAGE, "children", allow_duplicate=True),
     Output(ids.MESSAGE, "is_open", allow_duplicate=True),
     Output(ids.MESSAGE, "color", allow_duplicate=True),
@@ -31,6 +44,8 @@ MOVES = {ids.PREV: -1, ids.NEXT: 1, ids.NO_OBJECTS: 1, ids.SKIP: 1}
     Input(ids.JUMP, "value"),
     Input(ids.NO_OBJECTS, "n_clicks"),
     Input(ids.SKIP, "n_clicks"),
+    Input(ids.BATCH, "value"),
+    Input(ids.REFRESH, "n_clicks"),
     Input(ids.POSITION, "data"),
     State(ids.ANNOTATOR, "data"),
     State(ids.RECORDS, "data"),
@@ -42,59 +57,66 @@ def navigate(
     jump: str | None,
     _empty: Any,
     _skip: Any,
+    batch: str | None,
+    _refresh: Any,
     position: dict[str, Any] | None,
     annotator: str | None,
     records: dict[str, Any] | None,
 ) -> tuple[object, ...]:
     """Move to another image once the current one's changes are saved; record statuses."""
-    keys = current().images.source.keys()
-    wanted = (position or {}).get("key")
-    here = resolve_key(keys, wanted)
+    catalog = current().images.catalog
     trigger = ctx.triggered_id
-    if trigger not in MOVES and trigger != ids.JUMP:  # page load: settle on a real image
-        gone = wanted and wanted != here
-        text = f"{wanted} is no longer in the batch; showing {here}." if gone else None
-        return {"key": here}, here, *message(text, "info")
-    target = jump if trigger == ids.JUMP else step(keys, here, MOVES[trigger])
-    if target == here and trigger == ids.JUMP:
+    try:
+        if trigger == ids.REFRESH:
+            catalog.refresh()
+        here, note = settle(catalog, position)
+        if trigger not in MOVES and trigger not in (ids.JUMP, ids.BATCH):  # load or refresh
+            return here.to_data(), here.key, here.batch, *message(note, "info")
+        if trigger == ids.JUMP:
+            found = catalog.locate(here.batch, jump)
+            target = here if found is None else Place(here.batch, jump, found)
+        elif trigger == ids.BATCH:
+            target = here if batch is None else first_place(catalog, batch)
+        else:
+            target = step(catalog, here, MOVES[trigger])
+    except StorageError as exc:
+        return no_update, no_update, no_update, *message(str(exc))
+    if target == here and trigger in (ids.JUMP, ids.BATCH):
         raise PreventUpdate
     refusal = _refusal(here, target, trigger, annotator, state_from_data(records))
     if refusal:
-        return no_update, here, *refusal
+        return no_update, here.key, here.batch, *refusal
     if target == here:  # Skip / No objects on the last image: stay, but show the change
-        return {"key": here, "rev": (position or {}).get("rev", 0) + 1}, here, *message(None)
-    return {"key": target}, target, *message(None)
+        rev = (position or {}).get("rev", 0)
+        return {**here.to_data(), "rev": rev + 1}, here.key, here.batch, *message(None)
+    return target.to_data(), target.key, target.batch, *message(None)
 
 
 def _refusal(
-    here: str | None,
-    target: str | None,
-    trigger: Any,
-    annotator: str | None,
-    state: RecordsState,
+    here: Place, target: Place, trigger: Any, annotator: str | None, state: RecordsState
 ) -> tuple[object, ...] | None:
     """Why the move cannot happen (as banner outputs), or None after recording any status."""
     services = current()
-    if state.unsaved and state.image_key == here:
+    if state.unsaved and state.image_key == here.key:
         state = autosave(services.store, state)
         if state.unsaved:
             return message(
-                f"Not moving on: your changes to {here} are not saved yet ({state.error})."
+                f"Not moving on: your changes to {here.key} are not saved yet ({state.error})."
             )
     if trigger in (ids.PREV, ids.NEXT) and target == here:
         end = "first" if trigger == ids.PREV else "last"
         return message(f"This is the {end} image of the batch.", "info")
     if trigger not in (ids.NO_OBJECTS, ids.SKIP):
         return None
-    if not annotator or here is None:
+    if not annotator or here.key is None:
         raise PreventUpdate
-    if trigger == ids.NO_OBJECTS and state.belongs_to(here, annotator) and state.records:
+    if trigger == ids.NO_OBJECTS and state.belongs_to(here.key, annotator) and state.records:
         return message(
             "This image has shapes: delete them before marking it 'No objects'.", "warning"
         )
     status = ImageStatus.EMPTY if trigger == ids.NO_OBJECTS else ImageStatus.SKIPPED
     try:
-        services.store.set_status(here, annotator, status)
+        services.store.set_status(here.key, annotator, status)
     except StorageError as exc:
         return message(f"Could not record '{status.value}': {exc}")
     return None
@@ -108,17 +130,122 @@ def _refusal(
 def show_image(position: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
     """Describe the current image for the figure: key, size, URL, or why it cannot be shown."""
     images = current().images
-    keys = images.source.keys()
-    key = resolve_key(keys, (position or {}).get("key"))
+    batch, key, index = place_from_data(position)
+    if batch is None:
+        raise PreventUpdate  # navigate settles the position first
     if key is None:
-        return {"key": None, "error": f"No images in {images.source.description}"}, "0 of 0"
-    view: dict[str, Any] = {"key": key, "index": keys.index(key) + 1, "total": len(keys)}
+        where = f"batch {batch}" if batch else images.source.description
+        return {"key": None, "error": f"No images in {where}"}, "0 of 0"
+    view: dict[str, Any] = {"key": key, "batch": batch}
     try:
+        found = images.catalog.locate(batch, key, index)
+        if found is None:
+            raise PreventUpdate  # a remembered image that left: navigate moves on
+        count, final = images.catalog.count(batch)
+        total = f"{count:,}" if final else f"{max(count, found + 1):,}+"
+        view.update(index=found, total=total)
         info = images.info(key)
         view.update(width=info.width, height=info.height, url=images.url(key), error=None)
     except StorageError as exc:
         view.update(width=100, height=100, url=None, error=str(exc))
-    return view, f"{view['index']} of {view['total']} · {key}"
+    number = view.get("index", -1) + 1
+    return view, f"{number:,} of {view.get('total', '?')} · {key}" if number else key
+
+
+@callback(
+    Output(ids.PREFETCH, "data"),
+    Input(ids.IMAGE, "data"),
+)
+def prefetch_next(view: dict[str, Any] | None) -> list[str]:
+    """URLs of the next images in the batch, for the browser to fetch ahead."""
+    if not view or view.get("index") is None:
+        return []
+    images = current().images
+    urls = []
+    for ahead in range(1, PREFETCH_AHEAD + 1):
+        try:
+            key = images.catalog.key_at(view["batch"], view["index"] + ahead)
+            if key is None:
+                break
+            urls.append(images.url(key))
+        except StorageError:
+            continue  # a broken next image is reported when the labeler gets there
+    return urls
+
+
+clientside_callback(
+    ClientsideFunction(namespace="concord", function_name="prefetch"),
+    Output(ids.PREFETCHED, "data"),
+    Input(ids.PREFETCH, "data"),
+)
+
+
+@callback(
+    Output(ids.JUMP, "options"),
+    Input(ids.JUMP, "search_value"),
+    Input(ids.POSITION, "data"),
+)
+def jump_options(search: str | None, position: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The images the jump box offers: the next ones, or those whose name starts with the
+    typed text, or the image at a typed position number."""
+    catalog = current().images.catalog
+    batch, key, index = place_from_data(position)
+    if batch is None or key is None:
+        return []
+    text = (search or "").strip()
+    numbered: list[tuple[int | None, str]] = []
+    try:
+        if text.isdigit():
+            found = catalog.key_at(batch, int(text) - 1)
+            numbered += [(int(text), found)] if found else []
+        elif text:
+            numbered += [(None, hit) for hit in catalog.search(batch, text, SEARCH_RESULTS)]
+        else:
+            start = index or 0
+            for number in range(start, start + SEARCH_RESULTS):
+                found = catalog.key_at(batch, number)
+                if found is None:
+                    break
+                numbered.append((number + 1, found))
+    except StorageError:
+        pass  # the banner already explains source trouble; offer what is known
+    options = {key: key.removeprefix(batch_prefix(batch))}
+    for number, hit in numbered:
+        name = hit.removeprefix(batch_prefix(batch))
+        options.setdefault(hit, f"{number}. {name}" if number else name)
+    return [{"label": label, "value": value} for value, label in options.items()]
+
+
+@callback(
+    Output(ids.BATCH, "options"),
+    Output(ids.BATCH, "disabled"),
+    Output(ids.SOURCE_WARNING, "children"),
+    Output(ids.SOURCE_WARNING, "is_open"),
+    Input(ids.POSITION, "data"),
+)
+def batch_options(position: dict[str, Any] | None) -> tuple[object, ...]:
+    """The batch selector's choices, and a warning when the source has nothing to show."""
+    services = current()
+    catalog = services.images.catalog
+    try:
+        found = catalog.batches()
+    except StorageError as exc:
+        text = f"{exc}. Concord keeps running; press Refresh once the source is back."
+        return no_update, no_update, text, True
+    options = [{"label": name or "(top level)", "value": name} for name in found.names]
+    warning = None
+    if not found.complete:
+        warning = (
+            f"Batches were looked for among the first {catalog.max_batch_entries:,} entries "
+            f"of {catalog.source.description} only; more may exist."
+        )
+    batch, key, _ = place_from_data(position)
+    if key is None and found.names == (ROOT_BATCH,) and batch is not None:
+        warning = (
+            f"No images in {catalog.source.description}. Add .jpg, .png, .tif, .bmp, .webp or "
+            ".gif files there (or set IMAGE_SOURCE) and press Refresh."
+        )
+    return options, len(options) < 2, warning, bool(warning)
 
 
 @callback(
@@ -126,18 +253,22 @@ def show_image(position: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
     Output(ids.PROGRESS_TEXT, "children"),
     Input(ids.RECORDS, "data"),
     Input(ids.ANNOTATOR, "data"),
+    Input(ids.POSITION, "data"),
 )
-def show_progress(_records: Any, annotator: str | None) -> tuple[object, str]:
-    """A stacked bar of done / empty / skipped images for this annotator."""
-    if not annotator:
+def show_progress(
+    _records: Any, annotator: str | None, position: dict[str, Any] | None
+) -> tuple[object, str]:
+    """A stacked bar of done / empty / skipped images of this batch for this annotator."""
+    batch, _, _ = place_from_data(position)
+    if not annotator or batch is None:
         raise PreventUpdate
     services = current()
     try:
-        progress = progress_of(
-            services.images.source.keys(), services.store.statuses_for(annotator)
-        )
+        total = services.images.catalog.total(batch)
+        statuses = services.store.statuses_for(annotator)
     except StorageError as exc:
         return no_update, f"Progress unavailable: {exc}"
+    progress = progress_of(total, [s for k, s in statuses.items() if in_batch(k, batch)])
     bars = dbc.Progress(
         [
             dbc.Progress(value=progress.percent(progress.done), color="success", bar=True),

@@ -2,10 +2,12 @@
 
 # stores
 ANNOTATOR = "annotator-store"  # local storage: who is annotating
-POSITION = "position-store"  # local storage: {"key": current image key}
+POSITION = "position-store"  # local storage: {"batch", "key", "index"} of the current image
 LABEL = "label-store"  # local storage: selected label name
 IMAGE = "image-store"  # the current image: key, size, url, index, total, error
 RECORDS = "records-store"  # local storage: the current image's records + save state
+PREFETCH = "prefetch-store"  # URLs of the next images, fetched ahead by the browser
+PREFETCHED = "prefetched-store"  # written by the clientside prefetch (no other use)
 
 # identity
 NAME_MODAL = "name-modal"
@@ -27,6 +29,8 @@ DELETE_ROWS = "delete-rows"
 PREV = "prev"
 NEXT = "next"
 JUMP = "jump"
+BATCH = "batch"
+REFRESH = "refresh-listing"
 NO_OBJECTS = "no-objects"
 SKIP = "skip"
 POSITION_TEXT = "position-text"

@@ -87,8 +87,38 @@ def _label_picker(labels: tuple[Label, ...]) -> html.Div:
     )
 
 
-def _navigation(keys: list[str]) -> html.Div:
-    options = [{"label": f"{i}. {key}", "value": key} for i, key in enumerate(keys, start=1)]
+def _selector(component_id: str, placeholder: str, min_width: str) -> dcc.Dropdown:
+    """A searchable dropdown whose options a callback fills in."""
+    return dcc.Dropdown(
+        id=component_id,
+        options=[],
+        clearable=False,
+        searchable=True,
+        placeholder=placeholder,
+        style={"minWidth": min_width},
+    )
+
+
+def _batch_bar() -> html.Div:
+    return html.Div(
+        [
+            html.Span("Batch: ", className="me-2 fw-semibold"),
+            _selector(ids.BATCH, "Batch…", "14rem"),
+            dbc.Button(
+                "Refresh",
+                id=ids.REFRESH,
+                size="sm",
+                color="secondary",
+                outline=True,
+                className="ms-2",
+                title="List the source again (new or removed images)",
+            ),
+        ],
+        className="d-flex align-items-center mb-2",
+    )
+
+
+def _navigation() -> html.Div:
     return html.Div(
         [
             dbc.ButtonGroup(
@@ -108,21 +138,14 @@ def _navigation(keys: list[str]) -> html.Div:
                 title="I looked and there is nothing to label",
             ),
             dbc.Button("Skip", id=ids.SKIP, color="warning", outline=True, className="me-3"),
-            dcc.Dropdown(
-                id=ids.JUMP,
-                options=options,
-                clearable=False,
-                searchable=True,
-                placeholder="Jump to image…",
-                style={"minWidth": "16rem"},
-            ),
+            _selector(ids.JUMP, "Jump: name or number…", "16rem"),
         ],
         className="d-flex flex-wrap align-items-center gap-1 mt-2",
     )
 
 
-def build_layout(labels: tuple[Label, ...], keys: list[str], warning: str | None) -> html.Div:
-    """The whole page; `warning` explains an empty or unreadable image source."""
+def build_layout(labels: tuple[Label, ...]) -> html.Div:
+    """The whole page; nothing in it depends on the image source, which callbacks list."""
     return html.Div(
         [
             dcc.Store(id=ids.ANNOTATOR, storage_type="local"),
@@ -130,19 +153,20 @@ def build_layout(labels: tuple[Label, ...], keys: list[str], warning: str | None
             dcc.Store(id=ids.LABEL, storage_type="local", data=labels[0].name),
             dcc.Store(id=ids.IMAGE),
             dcc.Store(id=ids.RECORDS, storage_type="local"),
+            dcc.Store(id=ids.PREFETCH),
+            dcc.Store(id=ids.PREFETCHED),
             dcc.Interval(id=ids.RETRY_TIMER, interval=5000, disabled=True),
             _header(),
             _name_modal(),
             dbc.Container(
                 [
-                    dbc.Alert(
-                        warning, id=ids.SOURCE_WARNING, color="warning", is_open=bool(warning)
-                    ),
+                    dbc.Alert(id=ids.SOURCE_WARNING, color="warning", is_open=False),
                     dbc.Alert(id=ids.MESSAGE, color="danger", is_open=False, dismissable=True),
                     dbc.Row(
                         [
                             dbc.Col(
                                 [
+                                    _batch_bar(),
                                     _label_picker(labels),
                                     dcc.Graph(
                                         id=ids.GRAPH,
@@ -150,7 +174,7 @@ def build_layout(labels: tuple[Label, ...], keys: list[str], warning: str | None
                                         style={"height": "68vh"},
                                         className="border",
                                     ),
-                                    _navigation(keys),
+                                    _navigation(),
                                 ],
                                 lg=7,
                             ),

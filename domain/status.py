@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -34,11 +34,16 @@ class Progress:
         return 100.0 * count / self.total if self.total else 0.0
 
 
-def progress_of(keys: list[str], statuses: Mapping[str, str]) -> Progress:
-    """Count statuses over the images currently in the batch."""
+def progress_of(total: int, statuses: Iterable[str]) -> Progress:
+    """Count one annotator's statuses over a batch of `total` images.
+
+    Statuses of images that left the batch may still be counted, so counts are capped at
+    the batch size."""
     counts = {status.value: 0 for status in ImageStatus}
-    for key in keys:
-        status = statuses.get(key)
+    for status in statuses:
         if status in counts:
             counts[status] += 1
-    return Progress(len(keys), counts["done"], counts["empty"], counts["skipped"])
+    done = min(counts["done"], total)
+    empty = min(counts["empty"], total - done)
+    skipped = min(counts["skipped"], total - done - empty)
+    return Progress(total, done, empty, skipped)

@@ -15,3 +15,7 @@ class UnreadableImage(StorageError):
 
 class SaveFailed(StorageError):
     """The annotation store could not write a change."""
+
+
+class SourceUnavailable(StorageError):
+    """The image source cannot be reached or refuses us (credentials, bucket, network)."""

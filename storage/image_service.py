@@ -1,31 +1,18 @@
-"""Image dimensions and display renditions, cached by content fingerprint."""
+"""Image dimensions, display renditions and the URL the browser fetches, all cached."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from typing import Protocol
 from urllib.parse import quote
 
-from storage.images import ImageSource
+from storage.catalog import Cache, Catalog
+from storage.errors import UnreadableImage
 from storage.renditions import ImageInfo, display_rendition, image_info
 
-
-class Cache(Protocol):
-    """The part of flask-caching's interface we use (any of its backends fits)."""
-
-    def get(self, key: str) -> object: ...
-
-    def set(self, key: str, value: object, timeout: int | None = None) -> object: ...
-
-
-class NoCache:
-    """A cache that keeps nothing (for scripts and tests)."""
-
-    def get(self, key: str) -> object:
-        return None
-
-    def set(self, key: str, value: object, timeout: int | None = None) -> object:
-        return True
+# Enough for the header (and EXIF block) of nearly every image; else the whole file is read.
+HEAD_BYTES = 128 * 1024
+PRESIGN_EXPIRES = 6 * 3600
 
 
 @dataclass(frozen=True)
@@ -38,39 +25,79 @@ class Rendition:
 
 
 class ImageService:
-    """Answers 'how big is this image' and 'give me something a browser can show'."""
+    """Answers 'how big is this image' and 'where does the browser get it'."""
 
-    def __init__(self, source: ImageSource, cache: Cache, max_px: int) -> None:
-        self.source = source
+    def __init__(
+        self,
+        catalog: Catalog,
+        cache: Cache,
+        max_px: int,
+        renditions: Cache | None = None,
+        presign_max_bytes: int = 0,
+    ) -> None:
+        self.catalog = catalog
+        self.source = catalog.source
         self.cache = cache
+        self.renditions = renditions if renditions is not None else cache
         self.max_px = max_px
+        self.presign_max_bytes = presign_max_bytes
+
+    def fingerprint(self, key: str) -> str:
+        """A short string that changes whenever the image's content changes."""
+        meta = self.catalog.meta(key)
+        raw = f"{key}:{meta.size}:{meta.version}".encode()
+        return hashlib.blake2b(raw, digest_size=8).hexdigest()
 
     def info(self, key: str) -> ImageInfo:
-        """Dimensions in original pixels (cached per fingerprint)."""
-        cache_key = f"info:{key}:{self.source.fingerprint(key)}"
+        """Dimensions in original pixels, from the header (cached per fingerprint)."""
+        cache_key = f"info:{key}:{self.fingerprint(key)}"
         cached = self.cache.get(cache_key)
         if isinstance(cached, ImageInfo):
             return cached
-        info = image_info(self.source.read(key), key)
+        head = self.source.read_head(key, HEAD_BYTES)
+        try:
+            info = image_info(head, key)
+        except UnreadableImage:
+            if len(head) < HEAD_BYTES:
+                raise  # that was the whole file
+            info = image_info(self.source.read(key), key)  # header beyond the first bytes
         self.cache.set(cache_key, info, timeout=0)
         return info
 
     def etag(self, key: str) -> str:
         """A validator that changes with the file and the display limit."""
-        return f"{self.source.fingerprint(key)}-{self.max_px}"
+        return f"{self.fingerprint(key)}-{self.max_px}"
 
     def rendition(self, key: str) -> Rendition:
         """The display rendition (cached per fingerprint)."""
         etag = self.etag(key)
         cache_key = f"rendition:{key}:{etag}"
-        cached = self.cache.get(cache_key)
+        cached = self.renditions.get(cache_key)
         if isinstance(cached, Rendition):
             return cached
         data, mimetype = display_rendition(self.source.read(key), key, self.max_px)
         rendition = Rendition(data, mimetype, etag)
-        self.cache.set(cache_key, rendition, timeout=3600)
+        self.renditions.set(cache_key, rendition, timeout=3600)
         return rendition
 
-    def url(self, key: str) -> str:
-        """The app route that serves the rendition; the version lets browsers cache forever."""
+    def route_url(self, key: str) -> str:
+        """The app route that serves the rendition; the version lets browsers cache it."""
         return f"/images/{quote(key)}?v={self.etag(key)}"
+
+    def url(self, key: str) -> str:
+        """Where the browser fetches the image: the original from S3 when it is browser-ready
+        and small, else the app route. The same URL is given for a while, so browsers cache."""
+        if self.presign_max_bytes <= 0:
+            return self.route_url(key)
+        meta = self.catalog.meta(key)
+        if meta.size > self.presign_max_bytes or not self.info(key).browser_ready(self.max_px):
+            return self.route_url(key)
+        cache_key = f"presigned:{key}:{self.fingerprint(key)}"
+        cached = self.cache.get(cache_key)
+        if isinstance(cached, str):
+            return cached
+        url = self.source.presigned_url(key, PRESIGN_EXPIRES)
+        if url is None:
+            return self.route_url(key)
+        self.cache.set(cache_key, url, timeout=PRESIGN_EXPIRES // 2)
+        return url

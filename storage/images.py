@@ -1,14 +1,47 @@
-"""Image sources: where the batch's images come from. Keys are '/'-separated relative paths."""
+"""Image sources: where the images come from, as batches of '/'-separated keys.
+
+A source's batches are its top-level sub-folders (or S3 sub-prefixes); images directly at
+its top level form the batch "" (ROOT_BATCH). A key is the image's path relative to the
+source, batch included, so "site-a/img1.jpg" is in batch "site-a". Listings are sorted by
+code point, which is S3's (UTF-8 byte) order, and come in pages.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import os
+from bisect import bisect_right
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from storage.errors import ImageNotFound, StorageError
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif"})
+ROOT_BATCH = ""
+
+
+@dataclass(frozen=True)
+class ObjectMeta:
+    """What a source says about one image without reading it: size and a content version."""
+
+    size: int
+    version: str
+
+
+@dataclass(frozen=True)
+class KeyPage:
+    """One page of a batch's listing: sorted keys, and whether more follow."""
+
+    keys: tuple[str, ...]
+    more: bool
+
+
+@dataclass(frozen=True)
+class BatchList:
+    """The batches found, and whether discovery stopped before the end of a huge top level."""
+
+    names: tuple[str, ...]
+    complete: bool
 
 
 class ImageSource(Protocol):
@@ -16,16 +49,29 @@ class ImageSource(Protocol):
 
     description: str
 
-    def keys(self) -> list[str]:
-        """All image keys, sorted."""
+    def batches(self, max_entries: int) -> BatchList:
+        """The batches, sorted; looks at no more than max_entries top-level entries."""
+        ...
+
+    def list_keys(self, batch: str, after: str | None, limit: int, prefix: str = "") -> KeyPage:
+        """Up to limit image keys of a batch, sorted, greater than `after`, whose name within
+        the batch starts with prefix."""
+        ...
+
+    def stat(self, key: str) -> ObjectMeta:
+        """Size and version; raises ImageNotFound for an unknown or invalid key."""
         ...
 
     def read(self, key: str) -> bytes:
-        """The original file's bytes; raises ImageNotFound for an unknown key."""
+        """The original file's bytes; raises ImageNotFound for an unknown or invalid key."""
         ...
 
-    def fingerprint(self, key: str) -> str:
-        """A short string that changes whenever the image's content changes."""
+    def read_head(self, key: str, size: int) -> bytes:
+        """The first `size` bytes (enough for the header of most images)."""
+        ...
+
+    def presigned_url(self, key: str, expires: int) -> str | None:
+        """A URL the browser can fetch the original from directly, or None if there is none."""
         ...
 
 
@@ -34,56 +80,137 @@ def is_image_name(name: str) -> bool:
     return not name.startswith(".") and PurePosixPath(name).suffix.lower() in IMAGE_EXTENSIONS
 
 
+def is_valid_key(key: str) -> bool:
+    """A relative, normalised path to an image: no '..', no hidden parts, no control chars."""
+    relative = PurePosixPath(key)
+    return bool(
+        key
+        and not key.startswith("/")
+        and "\\" not in key
+        and not any(ord(char) < 32 or ord(char) == 127 for char in key)
+        and not any(part in ("..", ".", "") or part.startswith(".") for part in key.split("/"))
+        and is_image_name(relative.name)
+    )
+
+
+def batch_of(key: str) -> str:
+    """The batch a key belongs to: its first folder, or ROOT_BATCH."""
+    head, slash, _ = key.partition("/")
+    return head if slash else ROOT_BATCH
+
+
+def batch_prefix(batch: str) -> str:
+    """The key prefix of a batch's images."""
+    return f"{batch}/" if batch else ""
+
+
+def in_batch(key: str, batch: str) -> bool:
+    """True if the key belongs to the batch."""
+    return batch_of(key) == batch
+
+
+def page_of(sorted_keys: list[str], after: str | None, limit: int) -> KeyPage:
+    """The page of up to limit keys after `after` from an already sorted list."""
+    start = bisect_right(sorted_keys, after) if after is not None else 0
+    chunk = sorted_keys[start : start + limit]
+    return KeyPage(tuple(chunk), start + limit < len(sorted_keys))
+
+
 class LocalFolderSource:
-    """Images in a local folder and its sub-folders."""
+    """Images in a local folder: its sub-folders are batches, searched recursively."""
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root).resolve()
         self.description = str(self.root)
 
-    def keys(self) -> list[str]:
-        """Image files below the root, as sorted relative POSIX paths."""
+    def _require_root(self) -> None:
         if not self.root.is_dir():
             raise StorageError(f"image folder {self.root} does not exist")
+
+    def _inside(self, path: Path) -> bool:
+        try:
+            return path.resolve().is_relative_to(self.root)  # links that leave the root: no
+        except (OSError, RuntimeError):
+            return False
+
+    def batches(self, max_entries: int) -> BatchList:
+        """Visible sub-folders, plus ROOT_BATCH when there are images at the top level."""
+        self._require_root()
+        names: list[str] = []
+        root_images = False
+        with os.scandir(self.root) as entries:
+            for count, entry in enumerate(entries):
+                if count >= max_entries:
+                    return BatchList(tuple(sorted(names)), False)
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir() and self._inside(Path(entry.path)):
+                    names.append(entry.name)
+                elif is_image_name(entry.name) and entry.is_file():
+                    root_images = True
+        if root_images or not names:
+            names.append(ROOT_BATCH)
+        return BatchList(tuple(sorted(names)), True)
+
+    def _scan(self, batch: str) -> list[str]:
+        """Every image key of a batch, sorted (the top level is not searched recursively)."""
+        self._require_root()
+        if batch == ROOT_BATCH:
+            with os.scandir(self.root) as entries:
+                found = [
+                    entry.name
+                    for entry in entries
+                    if is_image_name(entry.name) and entry.is_file() and self._inside(Path(entry))
+                ]
+            return sorted(found)
+        if not is_valid_key(f"{batch}/x.jpg") or "/" in batch:
+            return []
+        folder = self.root / batch
+        if not folder.is_dir() or not self._inside(folder):
+            return []
         found = []
-        for path in self.root.rglob("*"):
-            relative = path.relative_to(self.root)
-            if any(part.startswith(".") for part in relative.parts):
-                continue
-            if (
-                path.is_file()
-                and is_image_name(path.name)
-                and path.resolve().is_relative_to(self.root)  # path_of refuses links out
-            ):
-                found.append(relative.as_posix())
+        for directory, subdirs, files in os.walk(folder):
+            subdirs[:] = [name for name in subdirs if not name.startswith(".")]
+            for name in files:
+                path = Path(directory) / name
+                if is_image_name(name) and self._inside(path):
+                    found.append(path.relative_to(self.root).as_posix())
         return sorted(found)
+
+    def list_keys(self, batch: str, after: str | None, limit: int, prefix: str = "") -> KeyPage:
+        """A page of the batch's keys (the folder is scanned on each call; callers cache)."""
+        keys = self._scan(batch)
+        if prefix:
+            start = batch_prefix(batch) + prefix
+            keys = [key for key in keys if key.startswith(start)]
+        return page_of(keys, after, limit)
 
     def path_of(self, key: str) -> Path:
         """The file for a key, refusing anything that is not an image file inside the root."""
-        relative = PurePosixPath(key)
-        if (
-            not key
-            or relative.is_absolute()
-            or any(part in ("..", "") or part.startswith(".") for part in relative.parts)
-            or "\\" in key
-            or any(ord(char) < 32 for char in key)
-            or not is_image_name(relative.name)
-        ):
+        if not is_valid_key(key):
             raise ImageNotFound(f"no image {key!r} in {self.description}")
         try:
-            path = (self.root / relative).resolve()
-        except (OSError, ValueError):
+            path = (self.root / key).resolve()
+        except (OSError, ValueError, RuntimeError):
             raise ImageNotFound(f"no image {key!r} in {self.description}") from None
         if not path.is_relative_to(self.root) or not path.is_file():
             raise ImageNotFound(f"no image {key!r} in {self.description}")
         return path
 
+    def stat(self, key: str) -> ObjectMeta:
+        """Size and modification time."""
+        stat = self.path_of(key).stat()
+        return ObjectMeta(stat.st_size, str(stat.st_mtime_ns))
+
     def read(self, key: str) -> bytes:
         """The file's bytes."""
         return self.path_of(key).read_bytes()
 
-    def fingerprint(self, key: str) -> str:
-        """Size and modification time, hashed."""
-        stat = self.path_of(key).stat()
-        raw = f"{key}:{stat.st_size}:{stat.st_mtime_ns}".encode()
-        return hashlib.blake2b(raw, digest_size=8).hexdigest()
+    def read_head(self, key: str, size: int) -> bytes:
+        """The file's first bytes."""
+        with self.path_of(key).open("rb") as file:
+            return file.read(size)
+
+    def presigned_url(self, key: str, expires: int) -> str | None:
+        """Local files are only served through the app."""
+        return None

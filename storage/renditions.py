@@ -12,42 +12,64 @@ from storage.errors import UnreadableImage
 
 # EXIF orientations that turn the image by 90 degrees, swapping width and height.
 _TRANSPOSED = {5, 6, 7, 8}
-MAX_PIXELS = 200_000_000
+DEFAULT_MAX_IMAGE_PIXELS = 200_000_000
+# Formats and modes every browser shows as they are (no conversion needed).
+BROWSER_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF"})
+BROWSER_MODES = frozenset({"RGB", "RGBA", "L", "LA", "P", "1"})
 
 
 @dataclass(frozen=True)
 class ImageInfo:
-    """Dimensions as displayed (after EXIF orientation), in original pixels."""
+    """Dimensions as displayed (after EXIF orientation), in original pixels; format facts."""
 
     width: int
     height: int
+    format: str = ""
+    mode: str = ""
+    orientation: int = 1
+
+    def browser_ready(self, max_px: int) -> bool:
+        """True if a browser can show the original as it is, within the display limit."""
+        return (
+            self.format in BROWSER_FORMATS
+            and self.mode in BROWSER_MODES
+            and self.orientation == 1
+            and max(self.width, self.height) <= max_px
+        )
+
+
+def set_pixel_limit(max_pixels: int) -> None:
+    """Pillow's decompression-bomb limit: larger images are refused before decoding."""
+    Image.MAX_IMAGE_PIXELS = max_pixels
 
 
 def _open(data: bytes, key: str) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-        if image.width * image.height > MAX_PIXELS:
-            raise UnreadableImage(f"{key} is too large ({image.width}x{image.height} pixels)")
-        return image
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+            return Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UnreadableImage(
+            f"{key} is too large to open safely (over {Image.MAX_IMAGE_PIXELS:,} pixels; "
+            "raise MAX_IMAGE_PIXELS to allow it)"
+        ) from None
+    except UnidentifiedImageError:
         raise UnreadableImage(f"{key} is not an image Concord can read") from None
     except OSError as exc:
         raise UnreadableImage(f"{key} cannot be read as an image: {exc}") from None
 
 
 def image_info(data: bytes, key: str) -> ImageInfo:
-    """Width and height from the file header, without decoding the pixels."""
+    """Size, format and orientation from the file header, without decoding the pixels."""
     image = _open(data, key)
     try:
-        orientation = image.getexif().get(0x0112, 1)
+        orientation = int(image.getexif().get(0x0112, 1))
     except Exception:  # a broken EXIF block must not hide an otherwise good image
         orientation = 1
     width, height = image.size
     if orientation in _TRANSPOSED:
         width, height = height, width
-    return ImageInfo(width, height)
+    return ImageInfo(width, height, image.format or "", image.mode, orientation)
 
 
 def display_rendition(data: bytes, key: str, max_px: int) -> tuple[bytes, str]:

@@ -7,8 +7,11 @@ from pathlib import Path
 
 from config import Settings, load_settings
 from storage.annotation_store import AnnotationStore
-from storage.image_service import Cache, ImageService, NoCache
-from storage.images import LocalFolderSource
+from storage.catalog import Cache, Catalog, NoCache
+from storage.image_service import ImageService
+from storage.images import ImageSource, LocalFolderSource
+from storage.renditions import set_pixel_limit
+from storage.s3_source import S3Source
 from storage.samples import ensure_sample_batch
 
 
@@ -24,12 +27,28 @@ class Services:
 _current: Services | None = None
 
 
-def build_services(settings: Settings, cache: Cache | None = None) -> Services:
-    """Open the image source and the store described by settings."""
+def open_source(settings: Settings) -> ImageSource:
+    """The image source IMAGE_SOURCE names: an s3:// URL or a local folder."""
+    if settings.image_source.startswith("s3://"):
+        return S3Source(settings.image_source)
     if settings.uses_sample_images:
         ensure_sample_batch(Path(settings.image_source))
-    source = LocalFolderSource(settings.image_source)
-    images = ImageService(source, cache or NoCache(), settings.display_max_px)
+    return LocalFolderSource(settings.image_source)
+
+
+def build_services(
+    settings: Settings, cache: Cache | None = None, renditions: Cache | None = None
+) -> Services:
+    """Open the image source and the store described by settings (nothing is listed yet)."""
+    set_pixel_limit(settings.max_image_pixels)
+    cache = cache if cache is not None else NoCache()
+    images = ImageService(
+        Catalog(open_source(settings), cache),
+        cache,
+        settings.display_max_px,
+        renditions=renditions,
+        presign_max_bytes=settings.presign_max_bytes,
+    )
     return Services(settings, images, AnnotationStore.from_url(settings.database_url))
 
 

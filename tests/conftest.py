@@ -1,4 +1,4 @@
-"""Servers shared by test layers: PostgreSQL is started once, on demand, and stopped by PID."""
+"""Servers shared by test layers: PostgreSQL and S3 start once, on demand; stopped by PID."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.servers import PostgresServer
+from tests.servers import MotoServer, PostgresServer
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +24,11 @@ def postgres_server() -> Iterator[PostgresServer]:
 def postgres_database_url(postgres_server: PostgresServer) -> str:
     """A fresh, empty database for one test."""
     return postgres_server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[MotoServer]:
+    """moto's S3 server on 127.0.0.1, shared by the session; tests use their own buckets."""
+    server = MotoServer().start()
+    yield server
+    server.stop()

@@ -168,3 +168,115 @@ class PostgresServer:
         """Halt the server and remove the cluster."""
         self.halt()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited early with code {process.returncode}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    stop_pid(process)
+    raise RuntimeError(f"{what} did not listen on {port} within {timeout} s")
+
+
+class MotoServer:
+    """moto's S3-compatible HTTP server on loopback, stopped by its PID.
+
+    With `auth=True` every request must carry an access key moto knows, so any key given
+    by a test is refused as invalid (the 'bad credentials' case)."""
+
+    def __init__(self, port: int | None = None, auth: bool = False) -> None:
+        self.port = port or free_port()
+        self.auth = auth
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> MotoServer:
+        env = {**os.environ}
+        if self.auth:
+            env["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"
+        self.process = subprocess.Popen(
+            [shutil.which("moto_server") or "moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_for_port(self.port, self.process, "moto_server", timeout)
+        return self
+
+    def env(self) -> dict[str, str]:
+        """boto3's variables for this server, and nothing read from the machine's AWS files."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
+            "AWS_CONFIG_FILE": "/nonexistent/config",
+        }
+
+    def client(self) -> Any:
+        """A boto3 S3 client for this server, with test credentials."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name="us-east-1",
+            config=Config(s3={"addressing_style": "path"}),
+        )
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_pid(self.process)
+            self.process = None
+
+
+class RedisServer:
+    """redis-server on loopback without persistence, stopped by its PID."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 30) -> RedisServer:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed: apt-get install redis-server")
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_for_port(self.port, self.process, "redis-server", timeout)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_pid(self.process)
+            self.process = None

@@ -44,7 +44,7 @@ def install_services(tmp_path: Path, **env: str) -> Services:
     settings = load_settings(
         {"DATA_DIR": str(tmp_path / "data"), "IMAGE_SOURCE": str(tmp_path / "images"), **env}
     )
-    return install(build_services(settings))
+    return install(build_services(settings, DictCache(), DictCache()))
 
 
 class FlakyStore(AnnotationStore):

@@ -12,6 +12,8 @@ from dash.exceptions import PreventUpdate
 from callbacks import annotations, identity, navigation, views
 from components import ids
 from domain.records_state import state_from_data
+from domain.status import ImageStatus
+from storage.images import batch_of
 from storage.runtime import install
 from tests.unit.callback_support import FlakyStore, call, install_services, make_batch
 
@@ -24,21 +26,34 @@ def services(tmp_path):
     return install_services(tmp_path)
 
 
+def at(key: str) -> dict:
+    """The position store's data for an image (index unknown: the app looks it up)."""
+    return {"batch": batch_of(key), "key": key, "index": None}
+
+
 def open_image(key: str, annotator: str = "alice") -> tuple[dict, dict]:
     """What the page holds after navigating to key: the image view and the loaded records."""
-    image, _text = call(navigation.show_image, "position-store.data", {"key": key})
+    image, _text = call(navigation.show_image, "position-store.data", at(key))
     records = call(annotations.load_records, "image-store.data", image, annotator, None)
     return image, records
 
 
-BUTTONS = ("prev", "next", "jump", "no-objects", "skip")
+BUTTONS = ("prev", "next", "jump", "no-objects", "skip", "batch", "refresh-listing")
 
 
-def press(button: str, position: dict | None, records: dict, annotator: str = "alice"):
-    """navigate() as Dash calls it after one of its buttons (or the jump selector) changed."""
-    args = [1 if name == button else None for name in BUTTONS]
-    trigger = f"{button}.{'value' if button == 'jump' else 'n_clicks'}"
+def press(
+    button: str, position: dict | None, records: dict | None, annotator: str = "alice", value=1
+):
+    """navigate() as Dash calls it after one of its buttons (or a selector) changed; its
+    outputs are (position, jump value, batch value, message, message open, message colour)."""
+    args = [value if name == button else None for name in BUTTONS]
+    trigger = f"{button}.{'value' if button in ('jump', 'batch') else 'n_clicks'}"
     return call(navigation.navigate, trigger, *args, position, annotator, records)
+
+
+def load(position: dict | None, annotator: str = "alice"):
+    """navigate() on page load, with the position remembered in local storage."""
+    return call(navigation.navigate, None, *[None] * len(BUTTONS), position, annotator, None)
 
 
 def draw(image, records, shapes, label="person", annotator="alice"):
@@ -147,7 +162,7 @@ def test_failed_save_is_shown_kept_and_retried(services, tmp_path):
     status, retry_style, timer_disabled = views.render_save_status(data)
     assert "Not saved" in str(status) and retry_style == {} and timer_disabled is False
     # Moving on is refused while the change cannot be saved.
-    position, _jump, text, is_open, _ = press("next", {"key": "img01.jpg"}, data)
+    position, _jump, _batch, text, is_open, _ = press("next", at("img01.jpg"), data)
     assert position is no_update and is_open and "not saved yet" in text
     flaky.failing = False
     saved = call(annotations.retry_save, "retry-timer.n_intervals", None, 1, data)
@@ -169,45 +184,32 @@ def test_unsaved_records_survive_a_reload(services):
 
 def test_no_objects_and_skip_record_statuses_and_move_on(services):
     image, records = open_image("img01.jpg")
-    position = press("no-objects", {"key": "img01.jpg"}, records)[0]
-    assert position == {"key": "img02.jpg"}
+    position = press("no-objects", at("img01.jpg"), records)[0]
+    assert position == {"batch": "", "key": "img02.jpg", "index": 1}
     image2, records2 = open_image("img02.jpg")
     press("skip", position, records2)
     assert services.store.statuses_for("alice") == {"img01.jpg": "empty", "img02.jpg": "skipped"}
-    bars, text = call(navigation.show_progress, "records-store.data", records2, "alice")
+    bars, text = call(navigation.show_progress, "records-store.data", records2, "alice", position)
     assert text.startswith("1 of 3 images done") and "1 skipped" in text
 
 
 def test_paging_stops_at_either_end_and_says_so(services):
     _image, records = open_image("img03.jpg")
-    position, _, text, is_open, color = press("next", {"key": "img03.jpg"}, records)
+    position, _, _, text, is_open, color = press("next", at("img03.jpg"), records)
     assert position is no_update and "last image" in text and color == "info"
-    assert (
-        press("prev", {"key": "img01.jpg"}, records)[2] == "This is the first image of the batch."
-    )
-    assert press("prev", {"key": "img02.jpg"}, records)[0] == {"key": "img01.jpg"}
+    assert press("prev", at("img01.jpg"), records)[3] == "This is the first image of the batch."
+    assert press("prev", at("img02.jpg"), records)[0] == at("img01.jpg") | {"index": 0}
 
 
 def test_a_remembered_image_that_is_gone_is_explained(services):
-    position, jump, text, is_open, _ = call(
-        navigation.navigate,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        {"key": "removed.jpg"},
-        "alice",
-        None,
-    )
-    assert position == {"key": "img01.jpg"} and jump == "img01.jpg"
+    position, jump, batch, text, is_open, _ = load(at("removed.jpg"))
+    assert position == {"batch": "", "key": "img01.jpg", "index": 0} and jump == "img01.jpg"
     assert is_open and "removed.jpg is no longer in the batch" in text
 
 
 def test_no_objects_on_the_last_image_records_it_and_stays(services):
     _image, records = open_image("img03.jpg")
-    position = press("no-objects", {"key": "img03.jpg"}, records)[0]
+    position = press("no-objects", at("img03.jpg"), records)[0]
     assert position["key"] == "img03.jpg"
     assert services.store.statuses_for("alice") == {"img03.jpg": "empty"}
 
@@ -215,7 +217,7 @@ def test_no_objects_on_the_last_image_records_it_and_stays(services):
 def test_no_objects_refused_when_the_image_has_shapes(services):
     image, records = open_image("img01.jpg")
     records = draw(image, records, [RECT])[0]
-    position, _, text, is_open, color = press("no-objects", {"key": "img01.jpg"}, records)
+    position, _, _, text, is_open, color = press("no-objects", at("img01.jpg"), records)
     assert position is no_update and "delete them" in text and color == "warning"
     assert services.store.statuses_for("alice") == {"img01.jpg": "done"}
 
@@ -224,7 +226,7 @@ def test_unreadable_image_is_explained_and_not_editable(tmp_path):
     make_batch(tmp_path / "images", [(50, 50)])
     (tmp_path / "images" / "broken.jpg").write_text("this is not a JPEG")
     install_services(tmp_path)
-    image, text = call(navigation.show_image, "position-store.data", {"key": "broken.jpg"})
+    image, text = call(navigation.show_image, "position-store.data", at("broken.jpg"))
     assert "broken.jpg is not an image" in image["error"] and image["url"] is None
     figure = call(views.render_figure, "image-store.data", image, None, None, "person")
     assert "broken.jpg" in json.dumps(figure["layout"]["annotations"])
@@ -235,8 +237,13 @@ def test_unreadable_image_is_explained_and_not_editable(tmp_path):
 def test_empty_folder_says_so(tmp_path):
     (tmp_path / "images").mkdir()
     install_services(tmp_path)
-    image, text = call(navigation.show_image, "position-store.data", None)
+    position = load(None)[0]
+    image, text = call(navigation.show_image, "position-store.data", position)
     assert image["key"] is None and "No images in" in image["error"] and text == "0 of 0"
+    options, disabled, warning, is_open = call(
+        navigation.batch_options, "position-store.data", position
+    )
+    assert is_open and "No images in" in warning and disabled
 
 
 def test_figure_is_small_whatever_the_image_size(tmp_path):
@@ -281,3 +288,62 @@ def test_name_is_required_and_cleaned():
         True,
         "ada",
     )
+
+
+@pytest.fixture()
+def batches(tmp_path):
+    make_batch(tmp_path / "images" / "north", [(40, 30)] * 4)
+    make_batch(tmp_path / "images" / "south", [(50, 20)] * 2)
+    return install_services(tmp_path)
+
+
+def test_sub_folders_are_batches_to_choose_from(batches):
+    position, jump, batch, *_ = load(None)
+    assert position == {"batch": "north", "key": "north/img01.jpg", "index": 0}
+    options, disabled, _warning, warning_open = call(
+        navigation.batch_options, "position-store.data", position
+    )
+    assert [option["value"] for option in options] == ["north", "south"]
+    assert disabled is False and warning_open is False
+
+    position, jump, batch, *_ = press("batch", position, None, value="south")
+    assert position == {"batch": "south", "key": "south/img01.jpg", "index": 0}
+    assert (jump, batch) == ("south/img01.jpg", "south")
+    # Next pages within the batch and stops at its end.
+    position = press("next", position, None)[0]
+    assert position["key"] == "south/img02.jpg"
+    assert "last image" in press("next", position, None)[3]
+    image, text = call(navigation.show_image, "position-store.data", position)
+    assert text == "2 of 2 · south/img02.jpg" and (image["width"], image["height"]) == (50, 20)
+
+
+def test_progress_counts_the_current_batch(batches):
+    batches.store.set_status("north/img01.jpg", "alice", ImageStatus.EMPTY)
+    batches.store.set_status("south/img01.jpg", "alice", ImageStatus.DONE)
+    position = load(None)[0]
+    _bars, text = call(navigation.show_progress, "records-store.data", None, "alice", position)
+    assert text.startswith("1 of 4 images done")
+
+
+def test_the_next_two_images_are_offered_for_prefetch(batches):
+    image, _ = open_image("north/img02.jpg")
+    urls = call(navigation.prefetch_next, "image-store.data", image)
+    assert [url.split("?")[0] for url in urls] == [
+        "/images/north/img03.jpg",
+        "/images/north/img04.jpg",
+    ]
+    assert urls[0] == batches.images.url("north/img03.jpg")
+    last, _ = open_image("north/img04.jpg")
+    assert call(navigation.prefetch_next, "image-store.data", last) == []
+
+
+def test_jump_offers_names_by_prefix_and_positions_by_number(batches):
+    position = {"batch": "north", "key": "north/img01.jpg", "index": 0}
+    options = call(navigation.jump_options, "jump.search_value", "img03", position)
+    assert {"label": "img03.jpg", "value": "north/img03.jpg"} in options
+    numbered = call(navigation.jump_options, "jump.search_value", "4", position)
+    assert {"label": "4. img04.jpg", "value": "north/img04.jpg"} in numbered
+    # The current image is always an option, so the selector can show it.
+    assert options[0]["value"] == "north/img01.jpg"
+    moved = press("jump", position, None, value="north/img03.jpg")[0]
+    assert moved == {"batch": "north", "key": "north/img03.jpg", "index": 2}

@@ -11,7 +11,6 @@ from config import DEFAULT_DATA_DIR, ConfigError, load_settings
 from domain.errors import AnnotatorNameError, LabelError
 from domain.identity import clean_annotator_name
 from domain.labels import PALETTE, color_of, parse_labels
-from domain.paging import resolve_key, step
 from domain.status import progress_of
 
 # --- labels -------------------------------------------------------------------------------
@@ -175,54 +174,29 @@ def test_a_name_of_64_characters_is_fine_but_65_is_too_long() -> None:
 # --- progress and paging ------------------------------------------------------------------
 
 
-def test_progress_counts_only_images_in_the_batch() -> None:
-    keys = ["a.jpg", "b.jpg", "c.jpg", "d.jpg"]
-    statuses = {"a.jpg": "done", "b.jpg": "empty", "c.jpg": "skipped", "old.jpg": "done"}
-
-    progress = progress_of(keys, statuses)
+def test_progress_counts_statuses_over_the_batch() -> None:
+    progress = progress_of(4, ["done", "empty", "skipped"])
 
     assert (progress.total, progress.done, progress.empty, progress.skipped) == (4, 1, 1, 1)
     assert progress.finished == 2
     assert progress.percent(progress.finished) == 50.0
 
 
+def test_progress_never_exceeds_the_batch_when_images_left_it() -> None:
+    progress = progress_of(2, ["done", "done", "done", "empty"])
+
+    assert (progress.done, progress.empty, progress.skipped) == (2, 0, 0)
+    assert progress.percent(progress.finished) == 100.0
+
+
 def test_progress_of_an_empty_batch_is_zero_percent() -> None:
-    progress = progress_of([], {"a.jpg": "done"})
+    progress = progress_of(0, ["done"])
 
     assert progress.total == 0
     assert progress.percent(progress.finished) == 0.0
 
 
 def test_unknown_statuses_are_not_counted() -> None:
-    progress = progress_of(["a"], {"a": "bogus"})
+    progress = progress_of(1, ["bogus"])
 
     assert (progress.done, progress.empty, progress.skipped) == (0, 0, 0)
-
-
-KEYS = ["01.jpg", "02.jpg", "03.jpg"]
-
-
-@pytest.mark.parametrize(
-    ("key", "delta", "expected"),
-    [
-        ("01.jpg", 1, "02.jpg"),
-        ("02.jpg", -1, "01.jpg"),
-        ("03.jpg", 1, "03.jpg"),  # stops at the end
-        ("01.jpg", -1, "01.jpg"),  # stops at the start
-        ("02.jpg", 10, "03.jpg"),
-        ("gone.jpg", 1, "02.jpg"),  # an unknown key starts from the first image
-        (None, 0, "01.jpg"),
-    ],
-)
-def test_step_through_the_batch(key: str | None, delta: int, expected: str) -> None:
-    assert step(KEYS, key, delta) == expected
-
-
-def test_step_in_an_empty_batch_goes_nowhere() -> None:
-    assert step([], "a.jpg", 1) is None
-
-
-def test_resolve_key_keeps_a_known_key_and_falls_back_to_the_first() -> None:
-    assert resolve_key(KEYS, "03.jpg") == "03.jpg"
-    assert resolve_key(KEYS, "nope.jpg") == "01.jpg"
-    assert resolve_key([], None) is None

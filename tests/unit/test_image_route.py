@@ -23,7 +23,7 @@ def client(tmp_path_factory):
         patch.setenv("DATA_DIR", str(root / "data"))
         patch.setenv("IMAGE_SOURCE", str(root / "images"))
         app = importlib.import_module("app")
-        install(build_services(load_settings(), app.cache))
+        install(build_services(load_settings(), *app.caches))
         yield app.server.test_client()
 
 

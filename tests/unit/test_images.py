@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from storage.catalog import Catalog
 from storage.errors import ImageNotFound, StorageError, UnreadableImage
 from storage.image_service import ImageService, Rendition
-from storage.images import LocalFolderSource
+from storage.images import KeyPage, LocalFolderSource
 from storage.renditions import ImageInfo, display_rendition, image_info
 from tests.unit.callback_support import DictCache
 
@@ -52,15 +53,56 @@ def root(tmp_path: Path) -> Path:
     return folder
 
 
-def test_keys_are_the_sorted_image_files_with_slash_paths(root: Path) -> None:
-    keys = LocalFolderSource(root).keys()
-
-    assert keys == ["a.JPG", "b.png", "c.jpeg", "sub/d.tif", "sub/deeper/e.WebP", "z.gif"]
+def keys_of(source: LocalFolderSource, batch: str) -> tuple[str, ...]:
+    return source.list_keys(batch, None, 10_000).keys
 
 
-def test_keys_of_a_missing_folder_is_a_storage_error(tmp_path: Path) -> None:
+def test_sub_folders_are_batches_and_top_level_images_are_one_too(root: Path) -> None:
+    found = LocalFolderSource(root).batches(max_entries=1000)
+
+    assert found.names == ("", "empty-dir", "sub")
+    assert found.complete
+
+
+def test_a_batch_lists_its_images_sorted_with_slash_paths(root: Path) -> None:
+    source = LocalFolderSource(root)
+
+    assert keys_of(source, "") == ("a.JPG", "b.png", "c.jpeg", "z.gif")
+    assert keys_of(source, "sub") == ("sub/d.tif", "sub/deeper/e.WebP")
+    assert keys_of(source, "empty-dir") == ()
+    assert keys_of(source, "no-such-batch") == ()
+    assert keys_of(source, "..") == ()
+
+
+def test_a_flat_folder_is_one_batch(tmp_path: Path) -> None:
+    write_image(tmp_path / "x.png")
+
+    assert LocalFolderSource(tmp_path).batches(1000).names == ("",)
+
+
+def test_listing_comes_in_pages_after_a_key(root: Path) -> None:
+    source = LocalFolderSource(root)
+
+    first = source.list_keys("", None, 2)
+    second = source.list_keys("", first.keys[-1], 2)
+
+    assert first == KeyPage(("a.JPG", "b.png"), True)
+    assert second == KeyPage(("c.jpeg", "z.gif"), False)
+    assert source.list_keys("", None, 10, prefix="c").keys == ("c.jpeg",)
+    assert source.list_keys("sub", None, 10, prefix="deeper").keys == ("sub/deeper/e.WebP",)
+
+
+def test_batch_discovery_stops_after_max_entries(root: Path) -> None:
+    found = LocalFolderSource(root).batches(max_entries=2)
+
+    assert not found.complete
+
+
+def test_listing_a_missing_folder_is_a_storage_error(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="does not exist"):
-        LocalFolderSource(tmp_path / "nowhere").keys()
+        LocalFolderSource(tmp_path / "nowhere").batches(1000)
+    with pytest.raises(StorageError, match="does not exist"):
+        LocalFolderSource(tmp_path / "nowhere").list_keys("", None, 10)
 
 
 def test_read_returns_the_files_bytes(root: Path) -> None:
@@ -113,48 +155,61 @@ def test_a_symlink_pointing_outside_is_not_listed_in_the_batch(root: Path, tmp_p
     # The batch must not list an image that read() then refuses: it could never be annotated.
     (root / "link.png").symlink_to(write_image(tmp_path / "private" / "secret.png"))
 
-    assert "link.png" not in LocalFolderSource(root).keys()
+    assert "link.png" not in keys_of(LocalFolderSource(root), "")
 
 
 def test_a_symlink_inside_the_root_is_listed_and_followed(root: Path) -> None:
     (root / "alias.png").symlink_to(root / "b.png")
     source = LocalFolderSource(root)
 
-    assert "alias.png" in source.keys()
+    assert "alias.png" in keys_of(source, "")
     assert source.read("alias.png") == (root / "b.png").read_bytes()
 
 
-def test_fingerprint_is_stable_and_changes_with_the_file(root: Path) -> None:
+def test_stat_gives_size_and_a_version_that_changes_with_the_file(root: Path) -> None:
     source = LocalFolderSource(root)
-    first = source.fingerprint("b.png")
+    first = source.stat("b.png")
 
-    assert source.fingerprint("b.png") == first
-    assert source.fingerprint("z.gif") != first
+    assert first.size == (root / "b.png").stat().st_size
+    assert source.stat("b.png") == first
 
     write_image(root / "b.png", size=(64, 64))
-    assert source.fingerprint("b.png") != first
+    assert source.stat("b.png") != first
 
 
-def test_fingerprint_changes_when_only_the_time_changes(root: Path) -> None:
+def test_stat_changes_when_only_the_time_changes(root: Path) -> None:
     source = LocalFolderSource(root)
-    first = source.fingerprint("b.png")
+    first = source.stat("b.png")
     stat = (root / "b.png").stat()
 
     os.utime(root / "b.png", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
 
-    assert source.fingerprint("b.png") != first
+    assert source.stat("b.png").version != first.version
 
 
-def test_fingerprint_of_an_unknown_key_is_image_not_found(root: Path) -> None:
+def test_stat_of_an_unknown_key_is_image_not_found(root: Path) -> None:
     with pytest.raises(ImageNotFound):
-        LocalFolderSource(root).fingerprint("missing.png")
+        LocalFolderSource(root).stat("missing.png")
+
+
+def test_read_head_gives_the_first_bytes(root: Path) -> None:
+    source = LocalFolderSource(root)
+
+    assert source.read_head("b.png", 8) == (root / "b.png").read_bytes()[:8]
+    assert source.presigned_url("b.png", 60) is None
 
 
 # --- renditions -----------------------------------------------------------------------------
 
 
 def test_image_info_reads_the_size() -> None:
-    assert image_info(encode(Image.new("RGB", (300, 120)), "PNG"), "k.png") == ImageInfo(300, 120)
+    info = image_info(encode(Image.new("RGB", (300, 120)), "PNG"), "k.png")
+
+    assert (info.width, info.height, info.format, info.mode) == (300, 120, "PNG", "RGB")
+
+
+def size_of(info: ImageInfo) -> tuple[int, int]:
+    return info.width, info.height
 
 
 def rotated_jpeg(width: int, height: int, orientation: int) -> bytes:
@@ -167,7 +222,7 @@ def rotated_jpeg(width: int, height: int, orientation: int) -> bytes:
 def test_exif_rotation_swaps_width_and_height(orientation: int) -> None:
     data = rotated_jpeg(400, 200, orientation)
 
-    assert image_info(data, "phone.jpg") == ImageInfo(200, 400)
+    assert size_of(image_info(data, "phone.jpg")) == (200, 400)
     rendition, mimetype = display_rendition(data, "phone.jpg", 2048)
     assert mimetype == "image/jpeg"
     assert opened(rendition).size == (200, 400)
@@ -176,7 +231,7 @@ def test_exif_rotation_swaps_width_and_height(orientation: int) -> None:
 def test_exif_orientation_3_keeps_the_size() -> None:
     data = rotated_jpeg(400, 200, 3)
 
-    assert image_info(data, "k.jpg") == ImageInfo(400, 200)
+    assert size_of(image_info(data, "k.jpg")) == (400, 200)
     assert opened(display_rendition(data, "k.jpg", 2048)[0]).size == (400, 200)
 
 
@@ -277,15 +332,30 @@ def test_an_empty_file_is_unreadable() -> None:
 
 
 class CountingSource(LocalFolderSource):
-    """A folder source that counts how often image bytes are read."""
+    """A folder source that counts reads, and signs URLs like an S3 source would."""
 
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         self.reads: list[str] = []
+        self.heads: list[str] = []
+        self.signed: list[str] = []
 
     def read(self, key: str) -> bytes:
         self.reads.append(key)
         return super().read(key)
+
+    def read_head(self, key: str, size: int) -> bytes:
+        self.heads.append(key)
+        return super().read_head(key, size)
+
+    def presigned_url(self, key: str, expires: int) -> str | None:
+        self.signed.append(key)
+        return f"https://bucket.example/{key}?signature={len(self.signed)}"
+
+
+def service_of(source: LocalFolderSource, max_px: int, presign_max_bytes: int = 0) -> ImageService:
+    cache = DictCache()
+    return ImageService(Catalog(source, cache), cache, max_px, None, presign_max_bytes)
 
 
 @pytest.fixture
@@ -297,7 +367,7 @@ def service_root(tmp_path: Path) -> Path:
 
 def test_a_second_rendition_comes_from_the_cache(service_root: Path) -> None:
     source = CountingSource(service_root)
-    service = ImageService(source, DictCache(), max_px=300)
+    service = service_of(source, max_px=300)
 
     first = service.rendition("photo.jpg")
     second = service.rendition("photo.jpg")
@@ -308,12 +378,13 @@ def test_a_second_rendition_comes_from_the_cache(service_root: Path) -> None:
     assert opened(first.data).size == (300, 150)
 
 
-def test_a_changed_file_is_rendered_again(service_root: Path) -> None:
+def test_a_changed_file_is_rendered_again_after_a_refresh(service_root: Path) -> None:
     source = CountingSource(service_root)
-    service = ImageService(source, DictCache(), max_px=300)
+    service = service_of(source, max_px=300)
     before = service.rendition("photo.jpg")
 
     write_image(service_root / "photo.jpg", size=(200, 400), fmt="JPEG")
+    service.catalog.refresh()
     after = service.rendition("photo.jpg")
 
     assert source.reads == ["photo.jpg", "photo.jpg"]
@@ -321,29 +392,82 @@ def test_a_changed_file_is_rendered_again(service_root: Path) -> None:
     assert opened(after.data).size == (150, 300)
 
 
-def test_info_is_cached_too(service_root: Path) -> None:
+def test_info_reads_only_the_header_once(service_root: Path) -> None:
     source = CountingSource(service_root)
-    service = ImageService(source, DictCache(), max_px=300)
+    service = service_of(source, max_px=300)
 
-    assert service.info("photo.jpg") == ImageInfo(1200, 600)
-    assert service.info("photo.jpg") == ImageInfo(1200, 600)
-    assert source.reads == ["photo.jpg"]
+    assert size_of(service.info("photo.jpg")) == (1200, 600)
+    assert size_of(service.info("photo.jpg")) == (1200, 600)
+    assert source.heads == ["photo.jpg"]
+    assert source.reads == []
+
+
+def test_info_reads_the_whole_file_when_the_header_is_longer_than_the_head(
+    tmp_path: Path,
+) -> None:
+    # A 300 kB ICC profile comes before the JPEG frame header, beyond the first 128 kB.
+    noise = np.random.default_rng(1).integers(0, 255, 300_000, dtype=np.uint8).tobytes()
+    encoded = encode(Image.new("RGB", (640, 480), "olive"), "JPEG", icc_profile=noise)
+    (tmp_path / "profiled.jpg").write_bytes(encoded)
+    source = CountingSource(tmp_path)
+
+    info = service_of(source, max_px=300).info("profiled.jpg")
+
+    assert size_of(info) == (640, 480)
+    assert source.reads == ["profiled.jpg"]
 
 
 def test_the_etag_depends_on_the_display_limit(service_root: Path) -> None:
     source = LocalFolderSource(service_root)
 
-    small = ImageService(source, DictCache(), max_px=300).etag("photo.jpg")
-    large = ImageService(source, DictCache(), max_px=2048).etag("photo.jpg")
+    small = service_of(source, max_px=300).etag("photo.jpg")
+    large = service_of(source, max_px=2048).etag("photo.jpg")
 
     assert small != large
 
 
 def test_url_quotes_the_key_and_carries_the_version(service_root: Path) -> None:
-    service = ImageService(LocalFolderSource(service_root), DictCache(), max_px=300)
+    service = service_of(LocalFolderSource(service_root), max_px=300)
     key = "my folder/cat #1?.png"
 
     url = service.url(key)
 
     assert url == f"/images/my%20folder/cat%20%231%3F.png?v={service.etag(key)}"
     assert " " not in url
+
+
+def test_a_small_browser_ready_original_gets_a_stable_presigned_url(tmp_path: Path) -> None:
+    write_image(tmp_path / "small.jpg", size=(800, 600), fmt="JPEG")
+    source = CountingSource(tmp_path)
+    service = service_of(source, max_px=2048, presign_max_bytes=1_000_000)
+
+    first = service.url("small.jpg")
+
+    assert first.startswith("https://bucket.example/small.jpg?signature=")
+    assert service.url("small.jpg") == first  # the same URL, so the browser's cache hits
+    assert source.signed == ["small.jpg"]
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "fmt", "presign_max_bytes"),
+    [
+        ("large.jpg", (3000, 2000), "JPEG", 10_000_000),  # over DISPLAY_MAX_PX
+        ("scan.tif", (800, 600), "TIFF", 10_000_000),  # browsers do not show TIFF
+        ("heavy.png", (800, 600), "PNG", 100),  # over PRESIGN_MAX_BYTES
+        ("small.jpg", (800, 600), "JPEG", 0),  # presigning switched off
+    ],
+)
+def test_originals_a_browser_cannot_take_as_they_are_go_through_the_app(
+    tmp_path: Path, name: str, size: tuple[int, int], fmt: str, presign_max_bytes: int
+) -> None:
+    write_image(tmp_path / name, size=size, fmt=fmt)
+    service = service_of(CountingSource(tmp_path), 2048, presign_max_bytes)
+
+    assert service.url(name).startswith(f"/images/{name}?v=")
+
+
+def test_a_rotated_jpeg_goes_through_the_app_to_be_turned_upright(tmp_path: Path) -> None:
+    (tmp_path / "phone.jpg").write_bytes(rotated_jpeg(400, 200, 6))
+    service = service_of(CountingSource(tmp_path), 2048, 10_000_000)
+
+    assert service.url("phone.jpg").startswith("/images/phone.jpg?v=")
