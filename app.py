@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import flask
 from dash import Dash
 
@@ -12,6 +14,8 @@ from storage.caches import make_caches
 from storage.errors import ImageNotFound, SourceUnavailable, UnreadableImage
 from storage.runtime import build_services, current, install
 
+# Source, cache and database trouble is logged as warnings (to stderr: gunicorn's log).
+logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 settings = load_settings()
 app = Dash(
     __name__,

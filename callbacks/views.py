@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Input, Output, Patch, callback, ctx, html
+from dash import ClientsideFunction, Input, Output, Patch, callback, clientside_callback, ctx, html
 
 from components import ids
 from components.figure import image_figure, newshape_for, shapes_of
 from components.grid import row_of
 from domain.records_state import state_from_data
 from storage.runtime import current
+
+# Fits the axes to a new image once Plotly has drawn it (assets/fit_image.js).
+clientside_callback(
+    ClientsideFunction(namespace="concord", function_name="fitImage"),
+    Output(ids.FITTED, "data"),
+    Input(ids.GRAPH, "figure"),
+)
 
 
 @callback(

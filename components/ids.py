@@ -8,6 +8,7 @@ IMAGE = "image-store"  # the current image: key, size, url, index, total, error
 RECORDS = "records-store"  # local storage: the current image's records + save state
 PREFETCH = "prefetch-store"  # URLs of the next images, fetched ahead by the browser
 PREFETCHED = "prefetched-store"  # written by the clientside prefetch (no other use)
+FITTED = "fitted-store"  # the image key the axes were last fitted to (clientside)
 
 # identity
 NAME_MODAL = "name-modal"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import logging
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -227,3 +228,32 @@ def test_the_image_route_serves_only_keys_in_the_source(bucket: str, s3_env: Mot
     # Paths the URL layer normalises first never reach the route: still no image.
     for path in ["/images/../elsewhere/secret.jpg", "/images/%2Fproj%2Ftop.png"]:
         assert not client.get(path).mimetype.startswith("image/"), path
+
+
+def test_the_page_explains_a_missing_bucket_and_recovers_on_refresh(
+    s3_env: MotoServer, tmp_path, caplog
+) -> None:
+    from callbacks import navigation
+    from tests.unit.callback_support import call
+
+    settings = load_settings({"DATA_DIR": str(tmp_path), "IMAGE_SOURCE": "s3://arrives-later"})
+    install(build_services(settings, DictCache(), DictCache()))
+    buttons = [None] * 7
+
+    with caplog.at_level(logging.WARNING, logger="concord.s3"):
+        position, _jump, _batch, text, is_open, _ = call(
+            navigation.navigate, None, *buttons, None, "alice", None
+        )
+    assert is_open and "bucket 'arrives-later' does not exist" in text
+    assert "arrives-later" in caplog.text  # in the logs too
+    _options, _disabled, warning, shown = call(
+        navigation.batch_options, "position-store.data", None
+    )
+    assert shown and "does not exist" in warning and "Refresh" in warning
+
+    client = s3_env.client()
+    client.create_bucket(Bucket="arrives-later")
+    client.put_object(Bucket="arrives-later", Key="first.jpg", Body=jpeg((12, 8)))
+    refresh = [None] * 6 + [1]
+    position = call(navigation.navigate, "refresh-listing.n_clicks", *refresh, None, "a", None)[0]
+    assert position == {"batch": "", "key": "first.jpg", "index": 0}

@@ -131,11 +131,39 @@ def test_host_port_and_display_size_overrides() -> None:
         ({"DISPLAY_MAX_PX": "big"}, "DISPLAY_MAX_PX"),
         ({"DISPLAY_MAX_PX": "10"}, "DISPLAY_MAX_PX"),
         ({"DISPLAY_MAX_PX": "100000"}, "DISPLAY_MAX_PX"),
+        ({"MAX_IMAGE_PIXELS": "lots"}, "MAX_IMAGE_PIXELS"),
+        ({"PRESIGN_MAX_BYTES": "-1"}, "PRESIGN_MAX_BYTES"),
+        ({"IMAGE_SOURCE": "s3:/bucket/prefix"}, "IMAGE_SOURCE"),
+        ({"IMAGE_SOURCE": "s3:///prefix"}, "IMAGE_SOURCE"),
     ],
 )
 def test_bad_numbers_name_the_variable(env: dict[str, str], name: str) -> None:
     with pytest.raises(ConfigError, match=name):
         load_settings(env)
+
+
+def test_cache_and_image_limits_overrides(tmp_path) -> None:
+    settings = load_settings(
+        {
+            "CACHE_DIR": str(tmp_path),
+            "REDIS_URL": " redis://cache:6379/0 ",
+            "MAX_IMAGE_PIXELS": "50000000",
+            "PRESIGN_MAX_BYTES": "0",
+            "IMAGE_SOURCE": "s3://bucket/some/prefix",
+        }
+    )
+
+    assert settings.cache_dir == tmp_path and settings.redis_url == "redis://cache:6379/0"
+    assert (settings.max_image_pixels, settings.presign_max_bytes) == (50_000_000, 0)
+    assert settings.image_source == "s3://bucket/some/prefix"
+    assert not settings.uses_sample_images
+
+
+def test_caches_and_limits_default_to_a_single_machine() -> None:
+    settings = load_settings({})
+
+    assert (settings.cache_dir, settings.redis_url) == (None, "")
+    assert settings.max_image_pixels == 200_000_000
 
 
 def test_labels_override() -> None:

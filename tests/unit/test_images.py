@@ -14,7 +14,7 @@ from storage.catalog import Catalog
 from storage.errors import ImageNotFound, StorageError, UnreadableImage
 from storage.image_service import ImageService, Rendition
 from storage.images import KeyPage, LocalFolderSource
-from storage.renditions import ImageInfo, display_rendition, image_info
+from storage.renditions import ImageInfo, display_rendition, image_info, set_pixel_limit
 from tests.unit.callback_support import DictCache
 
 
@@ -321,6 +321,19 @@ def test_a_truncated_jpeg_is_unreadable_naming_the_key() -> None:
 
     with pytest.raises(UnreadableImage, match="cut.jpg"):
         display_rendition(data[: len(data) // 2], "cut.jpg", 512)
+
+
+def test_a_decompression_bomb_is_refused_from_its_header(monkeypatch) -> None:
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", Image.MAX_IMAGE_PIXELS)  # restored after
+    set_pixel_limit(10_000)
+    data = encode(Image.new("L", (200, 200)), "PNG")  # 40,000 pixels: over the limit
+
+    with pytest.raises(UnreadableImage, match="bomb.png is too large.*MAX_IMAGE_PIXELS"):
+        image_info(data, "bomb.png")
+    with pytest.raises(UnreadableImage, match="too large"):
+        display_rendition(data, "bomb.png", 512)
+    set_pixel_limit(50_000)
+    assert image_info(data, "bomb.png").width == 200
 
 
 def test_an_empty_file_is_unreadable() -> None:
