@@ -22,6 +22,7 @@ from components.feedback import message
 from domain.records_state import RecordsState, state_from_data
 from domain.status import ImageStatus, progress_of
 from storage.autosave import autosave
+from storage.catalog import Catalog
 from storage.errors import StorageError
 from storage.images import ROOT_BATCH, batch_prefix, in_batch
 from storage.positions import Place, first_place, place_from_data, settle, step
@@ -35,6 +36,7 @@ PREFETCH_AHEAD = 2
 @callback(
     Output(ids.POSITION, "data"),
     Output(ids.JUMP, "value"),
+    Output(ids.JUMP, "options"),
     Output(ids.BATCH, "value"),
     Output(ids.MESSAGE, "children", allow_duplicate=True),
     Output(ids.MESSAGE, "is_open", allow_duplicate=True),
@@ -71,7 +73,7 @@ def navigate(
             catalog.refresh()
         here, note = settle(catalog, position)
         if trigger not in MOVES and trigger not in (ids.JUMP, ids.BATCH):  # load or refresh
-            return here.to_data(), here.key, here.batch, *message(note, "info")
+            return *_moved_to(here), *message(note, "info")
         if trigger == ids.JUMP:
             found = catalog.locate(here.batch, jump)
             target = here if found is None else Place(here.batch, jump, found)
@@ -80,16 +82,26 @@ def navigate(
         else:
             target = step(catalog, here, MOVES[trigger])
     except StorageError as exc:
-        return no_update, no_update, no_update, *message(str(exc))
+        return no_update, no_update, no_update, no_update, *message(str(exc))
     if target == here and trigger in (ids.JUMP, ids.BATCH):
         raise PreventUpdate
     refusal = _refusal(here, target, trigger, annotator, state_from_data(records))
     if refusal:
-        return no_update, here.key, here.batch, *refusal
+        return no_update, *_moved_to(here)[1:], *refusal
     if target == here:  # Skip / No objects on the last image: stay, but show the change
         rev = (position or {}).get("rev", 0)
-        return {**here.to_data(), "rev": rev + 1}, here.key, here.batch, *message(None)
-    return target.to_data(), target.key, target.batch, *message(None)
+        return {**here.to_data(), "rev": rev + 1}, *_moved_to(here)[1:], *message(None)
+    return *_moved_to(target), *message(None)
+
+
+def _moved_to(place: Place) -> tuple[object, ...]:
+    """Position, jump value and choices, and batch value for a place. The jump choices come
+    with the value: the dropdown drops a value it has no option for."""
+    try:
+        choices = _jump_choices(current().images.catalog, place, "")
+    except StorageError:
+        choices = _as_options(place, [])
+    return place.to_data(), place.key, choices, place.batch
 
 
 def _refusal(
@@ -181,39 +193,52 @@ clientside_callback(
 
 
 @callback(
-    Output(ids.JUMP, "options"),
+    Output(ids.JUMP, "options", allow_duplicate=True),
     Input(ids.JUMP, "search_value"),
-    Input(ids.POSITION, "data"),
+    State(ids.POSITION, "data"),
+    prevent_initial_call=True,
 )
 def jump_options(search: str | None, position: dict[str, Any] | None) -> list[dict[str, str]]:
-    """The images the jump box offers: the next ones, or those whose name starts with the
-    typed text, or the image at a typed position number."""
-    catalog = current().images.catalog
+    """The images the jump box offers for the typed text (navigate sets the others: an
+    answer to the search being cleared on selection would race with the new value)."""
     batch, key, index = place_from_data(position)
-    if batch is None or key is None:
-        return []
-    text = (search or "").strip()
-    numbered: list[tuple[int | None, str]] = []
+    if batch is None or key is None or not (search or "").strip():
+        raise PreventUpdate
+    place = Place(batch, key, index)
     try:
-        if text.isdigit():
-            found = catalog.key_at(batch, int(text) - 1)
-            numbered += [(int(text), found)] if found else []
-        elif text:
-            numbered += [(None, hit) for hit in catalog.search(batch, text, SEARCH_RESULTS)]
-        else:
-            start = index or 0
-            for number in range(start, start + SEARCH_RESULTS):
-                found = catalog.key_at(batch, number)
-                if found is None:
-                    break
-                numbered.append((number + 1, found))
+        return _jump_choices(current().images.catalog, place, (search or "").strip())
     except StorageError:
-        pass  # the banner already explains source trouble; offer what is known
-    options = {key: key.removeprefix(batch_prefix(batch))}
+        return _as_options(place, [])  # the banner already explains source trouble
+
+
+def _jump_choices(catalog: Catalog, place: Place, text: str) -> list[dict[str, str]]:
+    """The current image, then: the image at a typed position number, the images whose
+    name starts with the typed text, or (nothing typed) the next images."""
+    numbered: list[tuple[int | None, str]] = []
+    if place.key is None:
+        return []
+    if text.isdigit():
+        found = catalog.key_at(place.batch, int(text) - 1)
+        numbered += [(int(text), found)] if found else []
+    elif text:
+        numbered += [(None, hit) for hit in catalog.search(place.batch, text, SEARCH_RESULTS)]
+    else:
+        start = place.index or 0
+        for number in range(start, start + SEARCH_RESULTS):
+            found = catalog.key_at(place.batch, number)
+            if found is None:
+                break
+            numbered.append((number + 1, found))
+    return _as_options(place, numbered)
+
+
+def _as_options(place: Place, numbered: list[tuple[int | None, str]]) -> list[dict[str, str]]:
+    prefix = batch_prefix(place.batch)
+    options = {place.key: (place.key or "").removeprefix(prefix)}
     for number, hit in numbered:
-        name = hit.removeprefix(batch_prefix(batch))
+        name = hit.removeprefix(prefix)
         options.setdefault(hit, f"{number}. {name}" if number else name)
-    return [{"label": label, "value": value} for value, label in options.items()]
+    return [{"label": label, "value": value} for value, label in options.items() if value]
 
 
 @callback(

@@ -91,5 +91,15 @@ def test_page_through_an_s3_batch_switch_batches_and_annotate(browser, s3_app, s
 
     page.reload()  # the place is remembered, batch included
     wait_until(lambda: position_text(page) == "2 of 2 · site-b/b2.jpg", what="after reload")
+    wait_until(lambda: "b2.jpg" in page.inner_text("#jump"), what="the jump box names it")
+    page.click("#jump")
+    page.locator("input.dash-dropdown-search").fill("b1")  # the open dropdown's search box
+    # The server answers each keystroke with new options: wait for the last answer, then
+    # take the first (and only) match with the keyboard.
+    wait_until(lambda: page.get_by_role("option").all_inner_texts() == ["b1.png"], what="match")
+    page.wait_for_load_state("networkidle")
+    page.keyboard.press("Enter")
+    wait_until(lambda: position_text(page) == "1 of 2 · site-b/b1.png", what="jumped by name")
+    wait_until(lambda: "b1.png" in page.inner_text("#jump"), what="the jump box follows")
     context.close()
     assert console.errors == [], console.errors

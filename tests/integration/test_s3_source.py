@@ -241,7 +241,7 @@ def test_the_page_explains_a_missing_bucket_and_recovers_on_refresh(
     buttons = [None] * 7
 
     with caplog.at_level(logging.WARNING, logger="concord.s3"):
-        position, _jump, _batch, text, is_open, _ = call(
+        position, _jump, _choices, _batch, text, is_open, _ = call(
             navigation.navigate, None, *buttons, None, "alice", None
         )
     assert is_open and "bucket 'arrives-later' does not exist" in text

@@ -45,7 +45,8 @@ def press(
     button: str, position: dict | None, records: dict | None, annotator: str = "alice", value=1
 ):
     """navigate() as Dash calls it after one of its buttons (or a selector) changed; its
-    outputs are (position, jump value, batch value, message, message open, message colour)."""
+    outputs are (position, jump value, jump choices, batch value, message, message open,
+    message colour)."""
     args = [value if name == button else None for name in BUTTONS]
     trigger = f"{button}.{'value' if button in ('jump', 'batch') else 'n_clicks'}"
     return call(navigation.navigate, trigger, *args, position, annotator, records)
@@ -162,7 +163,7 @@ def test_failed_save_is_shown_kept_and_retried(services, tmp_path):
     status, retry_style, timer_disabled = views.render_save_status(data)
     assert "Not saved" in str(status) and retry_style == {} and timer_disabled is False
     # Moving on is refused while the change cannot be saved.
-    position, _jump, _batch, text, is_open, _ = press("next", at("img01.jpg"), data)
+    position, _jump, _choices, _batch, text, is_open, _ = press("next", at("img01.jpg"), data)
     assert position is no_update and is_open and "not saved yet" in text
     flaky.failing = False
     saved = call(annotations.retry_save, "retry-timer.n_intervals", None, 1, data)
@@ -195,14 +196,14 @@ def test_no_objects_and_skip_record_statuses_and_move_on(services):
 
 def test_paging_stops_at_either_end_and_says_so(services):
     _image, records = open_image("img03.jpg")
-    position, _, _, text, is_open, color = press("next", at("img03.jpg"), records)
+    position, _, _, _, text, is_open, color = press("next", at("img03.jpg"), records)
     assert position is no_update and "last image" in text and color == "info"
-    assert press("prev", at("img01.jpg"), records)[3] == "This is the first image of the batch."
+    assert press("prev", at("img01.jpg"), records)[4] == "This is the first image of the batch."
     assert press("prev", at("img02.jpg"), records)[0] == at("img01.jpg") | {"index": 0}
 
 
 def test_a_remembered_image_that_is_gone_is_explained(services):
-    position, jump, batch, text, is_open, _ = load(at("removed.jpg"))
+    position, jump, _choices, batch, text, is_open, _ = load(at("removed.jpg"))
     assert position == {"batch": "", "key": "img01.jpg", "index": 0} and jump == "img01.jpg"
     assert is_open and "removed.jpg is no longer in the batch" in text
 
@@ -217,7 +218,7 @@ def test_no_objects_on_the_last_image_records_it_and_stays(services):
 def test_no_objects_refused_when_the_image_has_shapes(services):
     image, records = open_image("img01.jpg")
     records = draw(image, records, [RECT])[0]
-    position, _, _, text, is_open, color = press("no-objects", at("img01.jpg"), records)
+    position, _, _, _, text, is_open, color = press("no-objects", at("img01.jpg"), records)
     assert position is no_update and "delete them" in text and color == "warning"
     assert services.store.statuses_for("alice") == {"img01.jpg": "done"}
 
@@ -298,7 +299,7 @@ def batches(tmp_path):
 
 
 def test_sub_folders_are_batches_to_choose_from(batches):
-    position, jump, batch, *_ = load(None)
+    position, jump, _choices, batch, *_ = load(None)
     assert position == {"batch": "north", "key": "north/img01.jpg", "index": 0}
     options, disabled, _warning, warning_open = call(
         navigation.batch_options, "position-store.data", position
@@ -306,13 +307,15 @@ def test_sub_folders_are_batches_to_choose_from(batches):
     assert [option["value"] for option in options] == ["north", "south"]
     assert disabled is False and warning_open is False
 
-    position, jump, batch, *_ = press("batch", position, None, value="south")
+    position, jump, choices, batch, *_ = press("batch", position, None, value="south")
     assert position == {"batch": "south", "key": "south/img01.jpg", "index": 0}
     assert (jump, batch) == ("south/img01.jpg", "south")
+    # The jump box gets its choices with its value: this image first, then the next ones.
+    assert [choice["value"] for choice in choices] == ["south/img01.jpg", "south/img02.jpg"]
     # Next pages within the batch and stops at its end.
     position = press("next", position, None)[0]
     assert position["key"] == "south/img02.jpg"
-    assert "last image" in press("next", position, None)[3]
+    assert "last image" in press("next", position, None)[4]
     image, text = call(navigation.show_image, "position-store.data", position)
     assert text == "2 of 2 · south/img02.jpg" and (image["width"], image["height"]) == (50, 20)
 
