@@ -224,11 +224,8 @@ def _jump_choices(catalog: Catalog, place: Place, text: str) -> list[dict[str, s
         numbered += [(None, hit) for hit in catalog.search(place.batch, text, SEARCH_RESULTS)]
     else:
         start = place.index or 0
-        for number in range(start, start + SEARCH_RESULTS):
-            found = catalog.key_at(place.batch, number)
-            if found is None:
-                break
-            numbered.append((number + 1, found))
+        following = catalog.keys_from(place.batch, start, SEARCH_RESULTS)
+        numbered += [(start + offset + 1, key) for offset, key in enumerate(following)]
     return _as_options(place, numbered)
 
 

@@ -114,6 +114,19 @@ class Catalog:
         offset = index % self.page_size
         return keys[offset] if offset < len(keys) else None
 
+    def keys_from(self, batch: str, index: int, count: int) -> list[str]:
+        """Up to count keys starting at a position, reading each page once."""
+        keys: list[str] = []
+        while len(keys) < count and index >= 0:
+            page = self.page(batch, index // self.page_size)
+            offset = index % self.page_size
+            chunk = page.keys[offset : offset + count - len(keys)]
+            keys.extend(chunk)
+            if not chunk or not page.more and offset + len(chunk) >= len(page.keys):
+                break
+            index += len(chunk)
+        return keys
+
     def locate(self, batch: str, key: str | None, hint: int | None = None) -> int | None:
         """The position of key in the batch (checking `hint` first), or None if absent."""
         if key is None:

@@ -62,6 +62,15 @@ def test_keys_are_listed_one_page_at_a_time_and_only_when_needed(source) -> None
     assert len(source.listings) == 3
 
 
+def test_keys_from_a_position_cross_pages_and_stop_at_the_end(source) -> None:
+    catalog = catalog_of(source)
+
+    assert catalog.keys_from("day1", 1, 3) == [day1(2), day1(3), day1(4)]
+    assert catalog.keys_from("day1", 3, 10) == [day1(4), day1(5)]
+    assert catalog.keys_from("day1", 5, 10) == []
+    assert catalog.keys_from("day2", 0, 0) == []
+
+
 def test_listed_pages_are_shared_through_the_cache(source) -> None:
     cache = DictCache()
     catalog_of(source, cache).key_at("day1", 3)
