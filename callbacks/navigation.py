@@ -31,6 +31,7 @@ from storage.runtime import current
 MOVES = {ids.PREV: -1, ids.NEXT: 1, ids.NO_OBJECTS: 1, ids.SKIP: 1}
 SEARCH_RESULTS = 20
 PREFETCH_AHEAD = 2
+PROGRESS_PAGES = 3
 
 
 @callback(
@@ -286,7 +287,8 @@ def show_progress(
         raise PreventUpdate
     services = current()
     try:
-        total = services.images.catalog.total(batch)
+        # A huge batch is counted a few pages per update, never in one long listing.
+        total, final = services.images.catalog.extend(batch, PROGRESS_PAGES)
         statuses = services.store.statuses_for(annotator)
     except StorageError as exc:
         return no_update, f"Progress unavailable: {exc}"
@@ -299,9 +301,10 @@ def show_progress(
         ],
         style={"height": "1.1rem"},
     )
+    of = f"{progress.total:,}" if final else f"{progress.total:,}+"  # '+': still counting
     text = (
-        f"{progress.finished} of {progress.total} images done "
-        f"({progress.done} with shapes, {progress.empty} with no objects, "
-        f"{progress.skipped} skipped)"
+        f"{progress.finished:,} of {of} images done "
+        f"({progress.done:,} with shapes, {progress.empty:,} with no objects, "
+        f"{progress.skipped:,} skipped)"
     )
     return bars, text

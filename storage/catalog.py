@@ -167,6 +167,19 @@ class Catalog:
                 return number * self.page_size + len(page.keys)
             number += 1
 
+    def extend(self, batch: str, pages: int) -> tuple[int, bool]:
+        """List up to `pages` more pages of a batch; returns count(batch) afterwards.
+
+        Bounded work per call, so counting a huge batch never ties up a worker for long."""
+        total, final = self.count(batch)
+        number = total // self.page_size
+        for _ in range(pages if not final else 0):
+            page = self.page(batch, number)
+            if not page.more or not page.keys:
+                break
+            number += 1
+        return self.count(batch)
+
     def search(self, batch: str, start: str, limit: int) -> tuple[str, ...]:
         """Up to limit keys of the batch whose name within it starts with `start`."""
         return self.source.list_keys(batch, None, limit, prefix=start).keys

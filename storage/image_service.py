@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -13,6 +14,9 @@ from storage.renditions import ImageInfo, display_rendition, image_info
 # Enough for the header (and EXIF block) of nearly every image; else the whole file is read.
 HEAD_BYTES = 128 * 1024
 PRESIGN_EXPIRES = 6 * 3600
+# Renditions made at once per process: a 12 MP decode takes about 50 MB, and the browser
+# asks for the current image and two prefetched ones together.
+RENDER_SLOTS = threading.BoundedSemaphore(2)
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,9 @@ class ImageService:
         cached = self.renditions.get(cache_key)
         if isinstance(cached, Rendition):
             return cached
-        data, mimetype = display_rendition(self.source.read(key), key, self.max_px)
+        original = self.source.read(key)
+        with RENDER_SLOTS:
+            data, mimetype = display_rendition(original, key, self.max_px)
         rendition = Rendition(data, mimetype, etag)
         self.renditions.set(cache_key, rendition, timeout=3600)
         return rendition

@@ -350,3 +350,17 @@ def test_jump_offers_names_by_prefix_and_positions_by_number(batches):
     assert options[0]["value"] == "north/img01.jpg"
     moved = press("jump", position, None, value="north/img03.jpg")[0]
     assert moved == {"batch": "north", "key": "north/img03.jpg", "index": 2}
+
+
+def test_progress_of_a_huge_batch_is_counted_a_few_pages_per_update(batches, monkeypatch):
+    monkeypatch.setattr(batches.images.catalog, "page_size", 1)  # four pages for "north"
+    monkeypatch.setattr(navigation, "PROGRESS_PAGES", 1)
+    position = {"batch": "north", "key": "north/img01.jpg", "index": 0}
+
+    def progress_text() -> str:
+        return call(navigation.show_progress, "records-store.data", None, "alice", position)[1]
+
+    assert [progress_text().split(" (")[0] for _ in range(3)] == [
+        f"0 of {count}+ images done" for count in (1, 2, 3)
+    ]
+    assert progress_text().startswith("0 of 4 images done")

@@ -93,6 +93,18 @@ def test_count_is_a_lower_bound_until_the_last_page_is_listed(source) -> None:
     assert catalog.total("empty") == 0
 
 
+def test_extend_counts_a_big_batch_a_few_pages_at_a_time(source) -> None:
+    catalog = catalog_of(source)
+
+    assert catalog.extend("day1", 1) == (2, False)
+    assert len(source.listings) == 1
+    assert catalog.extend("day1", 1) == (4, False)
+    assert catalog.extend("day1", 5) == (5, True)
+    assert len(source.listings) == 3
+    assert catalog.extend("day1", 5) == (5, True)  # nothing left to list
+    assert len(source.listings) == 3
+
+
 def test_locate_uses_the_hint_and_finds_keys_on_later_pages(source) -> None:
     catalog = catalog_of(source)
 

@@ -250,6 +250,14 @@ def test_a_large_image_is_scaled_down_keeping_its_aspect(fmt: str) -> None:
     assert opened(rendition).size == (512, 256)
 
 
+def test_a_big_jpeg_is_decoded_at_reduced_scale_within_the_display_limit() -> None:
+    data = encode(Image.new("RGB", (4000, 3000), "navy"), "JPEG")
+
+    width, height = opened(display_rendition(data, "photo.jpg", 2048)[0]).size
+
+    assert 0.9 * 2048 <= width <= 2048 and width / height == pytest.approx(4 / 3, abs=0.01)
+
+
 def test_a_small_image_is_not_enlarged() -> None:
     data = encode(Image.new("RGB", (300, 200)), "PNG")
 
