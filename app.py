@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
+import diskcache
 import flask
-from dash import Dash
+from dash import Dash, DiskcacheManager
 
 import callbacks  # noqa: F401  (registers every @callback)
 from components.layout import build_layout
@@ -22,6 +23,9 @@ app = Dash(
     title="Concord",
     # Bootstrap's CSS is served from assets/ (no CDN: nothing is fetched at run time).
     update_title=None,
+    # Exports and imports run as background jobs; diskcache keeps their state on disk,
+    # shared by every worker of this machine.
+    background_callback_manager=DiskcacheManager(diskcache.Cache(str(settings.data_dir / "jobs"))),
 )
 server = app.server
 caches = make_caches(server, settings)

@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
+from components.exchange_panel import exchange_panel
 from components.figure import GRAPH_CONFIG
 from components.grid import column_defs
 from domain.labels import Label
@@ -19,6 +20,14 @@ def _header() -> dbc.Navbar:
                 dbc.NavbarBrand("Concord", className="fw-bold"),
                 html.Div(
                     [
+                        dbc.Button(
+                            "Import / Export",
+                            id=ids.EXCHANGE_OPEN,
+                            size="sm",
+                            outline=True,
+                            color="light",
+                            className="me-3",
+                        ),
                         html.Span(id=ids.ANNOTATOR_BADGE, className="me-2 text-light"),
                         dbc.Button(
                             "Change name",
@@ -159,6 +168,7 @@ def build_layout(labels: tuple[Label, ...]) -> html.Div:
             dcc.Interval(id=ids.RETRY_TIMER, interval=5000, disabled=True),
             _header(),
             _name_modal(),
+            exchange_panel(),
             dbc.Container(
                 [
                     dbc.Alert(id=ids.SOURCE_WARNING, color="warning", is_open=False),

@@ -1,4 +1,5 @@
-"""Take the README's screenshot from the running app in headless Chromium.
+"""Take the README's screenshots from the running app in headless Chromium: the annotate
+view, and the Import / Export panel after an export (saved beside it as exchange-panel.png).
 
 Usage: python scripts/screenshot.py [docs/screenshot.png]
 """
@@ -40,10 +41,19 @@ def main(target: Path) -> None:
             page.wait_for_timeout(500)
             target.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(target))
+            page.click("#exchange-open")
+            page.wait_for_selector("#export-annotator")
+            page.click("#export-annotator")
+            page.get_by_role("option", name="alice", exact=True).click()
+            with page.expect_download():
+                page.click("#export-button")
+            page.wait_for_selector("#export-result .alert")
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(target.with_name("exchange-panel.png")))
             browser.close()
     finally:
         server.stop()
-    print(f"wrote {target}")
+    print(f"wrote {target} and {target.with_name('exchange-panel.png')}")
 
 
 if __name__ == "__main__":

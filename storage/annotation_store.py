@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy import (
     event,
     insert,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -113,6 +115,23 @@ def _values(record: Annotation) -> dict[str, Any]:
         "updated_at": record.updated_at,
         "source": record.source,
     }
+
+
+@dataclass(frozen=True)
+class ExportRows:
+    """Shapes and statuses for an export: every shape, and (image, annotator) -> status."""
+
+    annotations: list[Annotation]
+    statuses: dict[tuple[str, str], str]
+
+
+@dataclass(frozen=True)
+class ReplaceCounts:
+    """What a bulk replace changed."""
+
+    inserted: int
+    deleted: int
+    unchanged: int
 
 
 class AnnotationStore:
@@ -234,6 +253,114 @@ class AnnotationStore:
                 return {row.image_key: row.status for row in conn.execute(query)}
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read statuses: {_reason(exc)}") from None
+
+    def annotators(self) -> list[str]:
+        """Everyone who has drawn a shape or set a status, sorted."""
+        try:
+            with self.engine.connect() as conn:
+                names = set(conn.execute(select(ANNOTATIONS.c.annotator).distinct()).scalars())
+                names |= set(conn.execute(select(STATUSES.c.annotator).distinct()).scalars())
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read annotators: {_reason(exc)}") from None
+        return sorted(names)
+
+    def export_rows(self, annotator: str | None = None, key_prefix: str = "") -> ExportRows:
+        """Every shape and status (of one annotator, or all), of keys starting with key_prefix."""
+        shapes = select(ANNOTATIONS).order_by(
+            ANNOTATIONS.c.image_key, ANNOTATIONS.c.annotator, ANNOTATIONS.c.created_at
+        )
+        statuses = select(STATUSES.c.image_key, STATUSES.c.annotator, STATUSES.c.status)
+        if annotator is not None:
+            shapes = shapes.where(ANNOTATIONS.c.annotator == annotator)
+            statuses = statuses.where(STATUSES.c.annotator == annotator)
+        if key_prefix:
+            shapes = shapes.where(ANNOTATIONS.c.image_key.startswith(key_prefix, autoescape=True))
+            statuses = statuses.where(STATUSES.c.image_key.startswith(key_prefix, autoescape=True))
+        try:
+            with self.engine.connect() as conn:
+                records = [_row_to_annotation(row) for row in conn.execute(shapes)]
+                found = {(r.image_key, r.annotator): r.status for r in conn.execute(statuses)}
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read annotations: {_reason(exc)}") from None
+        return ExportRows(records, found)
+
+    def replace_images(
+        self, groups: Sequence[tuple[str, str, Sequence[Annotation]]]
+    ) -> ReplaceCounts:
+        """Make each (image, annotator)'s shapes equal the given records, all in one
+        transaction: if anything fails, nothing is written. Each pair's status becomes
+        'done' (with shapes) or 'empty' (without). Records already stored unchanged (same
+        id and content) are left alone, so replacing twice with the same records is a no-op.
+        """
+        pairs = {(key, who) for key, who, _ in groups}
+        who_all = sorted({who for _, who in pairs})
+        inserted = deleted = unchanged = 0
+        try:
+            with self.engine.begin() as conn:
+                stored: dict[tuple[str, str], dict[str, Annotation]] = {}
+                for start in range(0, len(who_all), 500):
+                    query = select(ANNOTATIONS).where(
+                        ANNOTATIONS.c.annotator.in_(who_all[start : start + 500])
+                    )
+                    for row in conn.execute(query):
+                        if (row.image_key, row.annotator) in pairs:
+                            record = _row_to_annotation(row)
+                            stored.setdefault((row.image_key, row.annotator), {})[row.id] = record
+                old_status = {
+                    (row.image_key, row.annotator): row.status
+                    for row in conn.execute(
+                        select(STATUSES).where(STATUSES.c.annotator.in_(who_all))
+                    )
+                    if (row.image_key, row.annotator) in pairs
+                }
+                to_delete: list[str] = []
+                to_insert: list[dict[str, Any]] = []
+                status_rows: list[dict[str, Any]] = []
+                now = utc_now()
+                for key, who, records in groups:
+                    current = stored.get((key, who), {})
+                    wanted = {r.id: r for r in records}
+                    for record_id, record in current.items():
+                        if record_id in wanted and _same(record, wanted[record_id]):
+                            unchanged += 1
+                        else:
+                            to_delete.append(record_id)
+                    for record in records:
+                        if record.id not in current or not _same(current[record.id], record):
+                            to_insert.append(_values(record))
+                    status = (ImageStatus.DONE if records else ImageStatus.EMPTY).value
+                    if old_status.get((key, who)) != status:
+                        status_rows.append(
+                            {
+                                "image_key": key,
+                                "annotator": who,
+                                "status": status,
+                                "updated_at": now,
+                            }
+                        )
+                for start in range(0, len(to_delete), 500):
+                    chunk = to_delete[start : start + 500]
+                    conn.execute(delete(ANNOTATIONS).where(ANNOTATIONS.c.id.in_(chunk)))
+                if to_insert:
+                    conn.execute(insert(ANNOTATIONS), to_insert)
+                changed = [(r["image_key"], r["annotator"]) for r in status_rows]
+                for start in range(0, len(changed), 200):
+                    pairs_chunk = changed[start : start + 200]
+                    conn.execute(
+                        delete(STATUSES).where(
+                            tuple_(STATUSES.c.image_key, STATUSES.c.annotator).in_(pairs_chunk)
+                        )
+                    )
+                if status_rows:
+                    conn.execute(insert(STATUSES), status_rows)
+                deleted, inserted = len(to_delete), len(to_insert)
+        except SQLAlchemyError as exc:
+            raise SaveFailed(f"the database refused the import: {_reason(exc)}") from None
+        return ReplaceCounts(inserted, deleted, unchanged)
+
+
+def _same(a: Annotation, b: Annotation) -> bool:
+    return (a.label, a.kind, a.coords, a.points) == (b.label, b.kind, b.coords, b.points)
 
 
 def _reason(exc: SQLAlchemyError) -> str:

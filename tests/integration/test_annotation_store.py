@@ -1,13 +1,10 @@
 """Contract tests for AnnotationStore: every database backend must pass all of them.
 
-The `store` fixture runs each test once per backend. A backend is a name in STORE_BACKENDS
-plus a fixture `<name>_database_url` returning the URL of an empty database that belongs to
-one test (tests may drop tables in it). SQLite's fixture is below.
+The `store` fixture (tests/integration/conftest.py) runs each test once per backend.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,30 +17,6 @@ from domain.status import ImageStatus
 from storage.annotation_store import AnnotationStore
 from storage.autosave import autosave
 from storage.errors import SaveFailed
-
-STORE_BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-]
-
-
-@pytest.fixture
-def sqlite_database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'db' / 'annotations.db'}"
-
-
-@pytest.fixture(params=STORE_BACKENDS)
-def database_url(request: pytest.FixtureRequest) -> str:
-    """The URL of an empty database on each backend in turn."""
-    return str(request.getfixturevalue(f"{request.param}_database_url"))
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[AnnotationStore]:
-    store = AnnotationStore.from_url(database_url)
-    yield store
-    store.engine.dispose()
-
 
 T0 = datetime(2024, 5, 1, 9, 0, 0, 123456, tzinfo=UTC)
 
@@ -279,3 +252,66 @@ def test_a_database_folder_that_cannot_be_made_is_explained(tmp_path: Path) -> N
     (tmp_path / "file").write_text("in the way")
     with pytest.raises(StorageError, match="cannot create the database folder"):
         AnnotationStore.from_url(f"sqlite:///{tmp_path / 'file' / 'db' / 'a.db'}")
+
+
+# ---------------------------------------------------------------- bulk reads and writes
+
+
+def test_annotators_lists_everyone_with_shapes_or_statuses(store: AnnotationStore) -> None:
+    store.sync_image("batch/a.jpg", "bob", [shape("b1", annotator="bob")])
+    store.set_status("batch/b.jpg", "carol", ImageStatus.EMPTY)
+
+    assert store.annotators() == ["bob", "carol"]
+
+
+def test_export_rows_filter_by_annotator_and_key_prefix(store: AnnotationStore) -> None:
+    store.sync_image("batch/a.jpg", "alice", [shape("a1")])
+    store.sync_image("other/c.jpg", "alice", [shape("a2", image_key="other/c.jpg")])
+    store.sync_image("batch/a.jpg", "bob", [shape("b1", annotator="bob")])
+    store.set_status("batch_2/x.jpg", "alice", ImageStatus.EMPTY)  # '_' is no wildcard
+
+    everything = store.export_rows()
+    alice_batch = store.export_rows("alice", key_prefix="batch/")
+
+    assert sorted(r.id for r in everything.annotations) == ["a1", "a2", "b1"]
+    assert [r.id for r in alice_batch.annotations] == ["a1"]
+    assert alice_batch.statuses == {("batch/a.jpg", "alice"): "done"}
+
+
+def test_replace_images_sets_shapes_and_statuses_and_is_idempotent(
+    store: AnnotationStore,
+) -> None:
+    store.sync_image("batch/a.jpg", "model", [shape("old", annotator="model")])
+    store.sync_image("batch/a.jpg", "alice", [shape("mine")])
+    groups = [
+        (
+            "batch/a.jpg",
+            "model",
+            [shape("n1", annotator="model"), shape("n2", 1, annotator="model")],
+        ),
+        ("batch/b.jpg", "model", []),
+    ]
+
+    first = store.replace_images(groups)
+    second = store.replace_images(groups)
+
+    assert (first.inserted, first.deleted) == (2, 1)
+    assert (second.inserted, second.deleted, second.unchanged) == (0, 0, 2)
+    assert [r.id for r in store.annotations_for("batch/a.jpg", "model")] == ["n1", "n2"]
+    assert [r.id for r in store.annotations_for("batch/a.jpg", "alice")] == ["mine"]
+    assert store.statuses_for("model") == {"batch/a.jpg": "done", "batch/b.jpg": "empty"}
+
+
+def test_replace_images_writes_nothing_when_one_row_fails(store: AnnotationStore) -> None:
+    store.sync_image("batch/a.jpg", "alice", [shape("taken")])
+    groups = [
+        ("batch/b.jpg", "model", [shape("fine", annotator="model", image_key="batch/b.jpg")]),
+        ("batch/c.jpg", "model", [shape("taken", annotator="model", image_key="batch/c.jpg")]),
+    ]
+
+    with pytest.raises(SaveFailed, match="refused the import"):
+        store.replace_images(groups)
+
+    assert store.annotations_for("batch/b.jpg", "model") == []
+    assert store.statuses_for("model") == {}
+    assert [r.id for r in store.annotations_for("batch/a.jpg", "alice")] == ["taken"]

@@ -1,0 +1,221 @@
+"""Import / Export panel: choices, export to a download, import from an upload.
+
+Exports and imports run as Dash background callbacks (a job process with a progress bar),
+over the same workflows as `python cli.py`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from components import ids
+from components.exchange_panel import ALL
+from domain.errors import DomainError
+from formats.model import FormatError
+from formats.resolve import ImportRejected
+from storage.errors import StorageError
+from storage.runtime import current
+from workflows.exchange import export_annotations, import_annotations
+
+Report = Callable[[int, int, str], None]
+SHOWN_PROBLEMS = 50
+
+
+def _ignore(done: int, total: int, what: str) -> None:
+    return None
+
+
+@callback(
+    Output(ids.EXCHANGE_PANEL, "is_open"),
+    Input(ids.EXCHANGE_OPEN, "n_clicks"),
+    prevent_initial_call=True,
+)
+def open_panel(clicks: int | None) -> bool:
+    """The header button opens the panel."""
+    if not clicks:
+        raise PreventUpdate
+    return True
+
+
+def _keep(value: str | None, options: list[dict[str, str]]) -> str:
+    return value if any(o["value"] == value for o in options) else ALL
+
+
+@callback(
+    Output(ids.EXPORT_ANNOTATOR, "options"),
+    Output(ids.EXPORT_ANNOTATOR, "value"),
+    Output(ids.EXPORT_BATCH, "options"),
+    Output(ids.EXPORT_BATCH, "value"),
+    Input(ids.EXCHANGE_PANEL, "is_open"),
+    Input(ids.IMPORT_RESULT, "children"),
+    State(ids.EXPORT_ANNOTATOR, "value"),
+    State(ids.EXPORT_BATCH, "value"),
+)
+def export_choices(
+    is_open: bool, _imported: object, annotator: str | None, batch: str | None
+) -> tuple[object, ...]:
+    """Annotators with work in the store and the source's batches: listed on opening and
+    again after an import (which may bring new annotators). Values travel with their
+    options: a dropdown drops a value that arrives before its option."""
+    if not is_open:
+        raise PreventUpdate
+    services = current()
+    try:
+        names = services.store.annotators()
+    except StorageError:
+        names = []
+    try:
+        batches = services.images.catalog.batches().names
+    except StorageError:
+        batches = ()
+    people = [{"label": "All annotators (a folder each)", "value": ALL}] + [
+        {"label": name, "value": name} for name in names
+    ]
+    places = [{"label": "All batches", "value": ALL}] + [
+        {"label": b or "(top level)", "value": b} for b in batches
+    ]
+    return people, _keep(annotator, people), places, _keep(batch, places)
+
+
+@callback(Output(ids.EXPORT_SEGMENTS, "style"), Input(ids.EXPORT_FORMAT, "value"))
+def segments_choice(format_name: str | None) -> dict[str, str]:
+    """The YOLO-only option shows for YOLO only."""
+    return {} if format_name == "yolo" else {"display": "none"}
+
+
+def _alert(children: Any, color: str) -> dbc.Alert:
+    return dbc.Alert(children, color=color, className="py-2 mb-0")
+
+
+def _rejection(title: str, messages: tuple[str, ...] | list[str]) -> dbc.Alert:
+    items = [html.Li(m) for m in messages[:SHOWN_PROBLEMS]]
+    if len(messages) > SHOWN_PROBLEMS:
+        items.append(html.Li(f"... and {len(messages) - SHOWN_PROBLEMS} more"))
+    return _alert([html.Strong(title), html.Ul(items, className="mb-0")], "danger")
+
+
+def _detach_database() -> None:
+    # A background job runs in a forked process: its pooled connections are the parent's.
+    current().store.engine.dispose(close=False)
+
+
+def export_job(
+    format_name: str, annotator: str | None, batch: str | None, segments: bool, report: Report
+) -> tuple[object, object]:
+    """Run an export: the download (or no_update) and the message to show."""
+    options = {"segments": True} if segments and format_name == "yolo" else {}
+    try:
+        exported = export_annotations(
+            current(),
+            format_name,
+            None if annotator in (None, ALL) else annotator,
+            None if batch == ALL else batch,
+            report,
+            **options,
+        )
+    except (FormatError, StorageError, DomainError) as exc:
+        return no_update, _alert(f"Nothing exported: {exc}", "danger")
+    download = dcc.send_bytes(exported.content, exported.filename)
+    return download, _alert(f"Exported {exported.summary()}", "success")
+
+
+def decode_upload(contents: str, filename: str) -> bytes:
+    """The bytes of a dcc.Upload data URL; ImportRejected when it is not one."""
+    try:
+        _header, encoded = contents.split(",", 1)
+        return base64.b64decode(encoded, validate=True)
+    except (ValueError, binascii.Error):
+        raise ImportRejected((f"{filename}: the upload could not be read",)) from None
+
+
+def import_job(
+    contents: str, filename: str, format_name: str, annotator: str | None, report: Report
+) -> dbc.Alert:
+    """Run an import of an uploaded file: what was imported, or every reason it was not."""
+    try:
+        data = decode_upload(contents, filename)
+        imported = import_annotations(
+            current(), format_name, filename, data, annotator or "import", report
+        )
+    except ImportRejected as exc:
+        return _rejection(f"Nothing was imported from {filename}:", exc.messages)
+    except (StorageError, DomainError) as exc:
+        return _rejection(f"Nothing was imported from {filename}:", [str(exc)])
+    return _alert(f"Imported {imported.summary()}", "success")
+
+
+def _progress_reporter(set_progress: Callable[[tuple[int, str]], None]) -> Report:
+    def report(done: int, total: int, what: str) -> None:
+        set_progress((int(100 * done / total) if total else 0, what))
+
+    return report
+
+
+@callback(
+    Output(ids.EXPORT_DOWNLOAD, "data"),
+    Output(ids.EXPORT_RESULT, "children"),
+    Input(ids.EXPORT_BUTTON, "n_clicks"),
+    State(ids.EXPORT_FORMAT, "value"),
+    State(ids.EXPORT_ANNOTATOR, "value"),
+    State(ids.EXPORT_BATCH, "value"),
+    State(ids.EXPORT_SEGMENTS, "value"),
+    background=True,
+    progress=[Output(ids.EXPORT_PROGRESS, "value"), Output(ids.EXPORT_PROGRESS, "label")],
+    running=[
+        (Output(ids.EXPORT_BUTTON, "disabled"), True, False),
+        (Output(ids.EXPORT_PROGRESS, "style"), {"display": "flex"}, {"display": "none"}),
+    ],
+    prevent_initial_call=True,
+)
+def run_export(
+    set_progress: Callable[[tuple[int, str]], None],
+    clicks: int | None,
+    format_name: str,
+    annotator: str | None,
+    batch: str | None,
+    segments: bool | None,
+) -> tuple[object, object]:
+    """Export in a background job; the file arrives through dcc.Download."""
+    if not clicks or not format_name:
+        raise PreventUpdate
+    _detach_database()
+    return export_job(
+        format_name, annotator, batch, bool(segments), _progress_reporter(set_progress)
+    )
+
+
+@callback(
+    Output(ids.IMPORT_RESULT, "children"),
+    Input(ids.IMPORT_UPLOAD, "contents"),
+    State(ids.IMPORT_UPLOAD, "filename"),
+    State(ids.IMPORT_FORMAT, "value"),
+    State(ids.IMPORT_ANNOTATOR, "value"),
+    background=True,
+    progress=[Output(ids.IMPORT_PROGRESS, "value"), Output(ids.IMPORT_PROGRESS, "label")],
+    running=[
+        (Output(ids.IMPORT_UPLOAD, "disabled"), True, False),
+        (Output(ids.IMPORT_PROGRESS, "style"), {"display": "flex"}, {"display": "none"}),
+    ],
+    prevent_initial_call=True,
+)
+def run_import(
+    set_progress: Callable[[tuple[int, str]], None],
+    contents: str | None,
+    filename: str | None,
+    format_name: str,
+    annotator: str | None,
+) -> dbc.Alert:
+    """Import an uploaded file in a background job and say what happened."""
+    if not contents or not format_name:
+        raise PreventUpdate
+    _detach_database()
+    return import_job(
+        contents, filename or "upload", format_name, annotator, _progress_reporter(set_progress)
+    )

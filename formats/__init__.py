@@ -1,0 +1,1 @@
+"""Import/export codecs: pure functions, bytes/str in and out, no I/O."""

@@ -1,0 +1,123 @@
+"""`python cli.py`: help, exit codes, one-line reasons, a fresh database, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "cli.py", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    images = tmp_path / "images" / "site"
+    images.mkdir(parents=True)
+    Image.new("RGB", (640, 480)).save(images / "a.jpg")
+    Image.new("RGB", (300, 500)).save(images / "b.jpg")
+    return {
+        "IMAGE_SOURCE": str(tmp_path / "images"),
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "LABELS": "car,bike",
+    }
+
+
+@pytest.mark.parametrize("command", [[], ["import"], ["export"]])
+def test_help_exits_zero(command: list[str]) -> None:
+    result = run({}, *command, "--help")
+
+    assert result.returncode == 0
+    assert "usage: python cli.py" in result.stdout
+
+
+def test_import_into_a_fresh_database_then_export(env: dict[str, str], tmp_path: Path) -> None:
+    csv_file = tmp_path / "boxes.csv"
+    csv_file.write_text("image,label,x0,y0,x1,y1\nsite/a.jpg,car,0.5,0.5,1,1\nsite/b.jpg,,,,,\n")
+
+    imported = run(
+        env, "import", str(csv_file), "--format", "csv-normalized", "--annotator", "model"
+    )
+    out = tmp_path / "out" / "export.zip"
+    exported = run(env, "export", "--format", "yolo", "--annotator", "model", "--out", str(out))
+
+    assert imported.returncode == 0, imported.stderr
+    assert "2 image(s) (1 with no objects), 1 shape(s) for model" in imported.stdout
+    assert exported.returncode == 0, exported.stderr
+    with zipfile.ZipFile(out) as archive:
+        assert archive.read("labels/site/a.txt").decode().strip() == (
+            "0 0.750000 0.750000 0.500000 0.500000"
+        )
+        assert archive.read("labels/site/b.txt") == b""
+
+
+def test_a_rejected_import_fails_with_one_line_and_writes_nothing(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"images": [}')
+
+    result = run(env, "import", str(bad), "--format", "coco")
+    check = run(env, "export", "--format", "csv", "--out", str(tmp_path / "x.csv"))
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("error: import rejected, nothing written")
+    assert "bad.json" in result.stderr and "line 1" in result.stderr
+    assert check.returncode == 1 and "no finished images" in check.stderr
+
+
+def test_a_folder_of_labelme_files_imports(env: dict[str, str], tmp_path: Path) -> None:
+    folder = tmp_path / "labelme" / "site"
+    folder.mkdir(parents=True)
+    shape = {"label": "bike", "points": [[10, 20], [110, 70]], "shape_type": "rectangle"}
+    doc = {"shapes": [shape], "imagePath": "a.jpg", "imageWidth": 640, "imageHeight": 480}
+    (folder / "a.json").write_text(json.dumps(doc))
+
+    result = run(env, "import", str(tmp_path / "labelme"), "--format", "labelme")
+
+    assert result.returncode == 0, result.stderr
+    assert "1 image(s) (0 with no objects), 1 shape(s) for import" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["import", "missing.csv", "--format", "csv"], "missing.csv: no such file or folder"),
+        (["export", "--format", "coco", "--out", "/tmp"], "is a folder"),
+        (["export", "--format", "csv", "--segments", "--out", "x.csv"], "--format yolo only"),
+    ],
+)
+def test_failures_exit_non_zero_with_a_reason(
+    env: dict[str, str], args: list[str], reason: str
+) -> None:
+    result = run(env, *args)
+
+    assert result.returncode == 1
+    assert reason in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_format_name_is_refused_by_the_parser() -> None:
+    result = run({}, "export", "--format", "xml", "--out", "x")
+
+    assert result.returncode == 2
+    assert "invalid choice: 'xml'" in result.stderr

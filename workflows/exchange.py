@@ -1,0 +1,335 @@
+"""Import and export: the format codecs applied to the annotation store and image source."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from domain.annotation import Annotation, utc_now
+from domain.errors import AnnotatorNameError
+from domain.identity import clean_annotator_name
+from domain.status import ImageStatus
+from formats.archive import is_zip, unzip, zip_files
+from formats.model import ExportSet, FormatError, ImageAnnotations, ImageRef, RawImage, Shape
+from formats.registry import Codec, codec_for, read_upload
+from formats.resolve import ImportRejected, reject, resolve
+from storage.errors import ImageNotFound, StorageError, UnreadableImage
+from storage.images import in_batch
+from storage.runtime import Services
+from workflows.source_index import NameIndex, all_keys
+
+Progress = Callable[[int, int, str], None]
+DEFAULT_IMPORT_ANNOTATOR = "import"
+ID_NAMESPACE = uuid.UUID("6f1c2a8e-3d5b-4e7a-9c0f-2b8d7e6a5c41")
+FINISHED = {ImageStatus.DONE.value, ImageStatus.EMPTY.value}
+
+
+class ExportFailed(StorageError):
+    """Nothing could be exported; the message says why."""
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """An export ready to download or write, with what it holds."""
+
+    filename: str
+    content: bytes
+    images: int
+    shapes: int
+    annotators: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        """One line for the UI and the command line."""
+        who = ", ".join(self.annotators)
+        text = f"{self.filename}: {self.images} image(s), {self.shapes} shape(s) by {who}"
+        return text + "".join(f"; {w}" for w in self.warnings)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import wrote."""
+
+    filename: str
+    images: int
+    empty: int
+    shapes: int
+    annotators: tuple[str, ...]
+    inserted: int
+    deleted: int
+
+    def summary(self) -> str:
+        """One line for the UI and the command line."""
+        changed = (
+            f"{self.inserted} shape(s) written, {self.deleted} replaced or removed"
+            if self.inserted or self.deleted
+            else "nothing changed (already imported)"
+        )
+        return (
+            f"{self.filename}: {self.images} image(s) ({self.empty} with no objects), "
+            f"{self.shapes} shape(s) for {', '.join(self.annotators)}; {changed}"
+        )
+
+
+def _quiet(done: int, total: int, what: str) -> None:
+    return None
+
+
+def _safe_folder(name: str) -> str:
+    return re.sub(r"[^\w.@+-]+", "_", name).strip("._") or "annotator"
+
+
+# ---------------------------------------------------------------- export
+
+
+def collect_export(
+    services: Services,
+    annotator: str | None,
+    batch: str | None,
+    progress: Progress = _quiet,
+) -> tuple[dict[str, ExportSet], list[str]]:
+    """Per annotator, the images they finished (drew on or found empty) with their shapes,
+    restricted to one batch when given; and warnings about images left out."""
+    prefix = f"{batch}/" if batch else ""
+    rows = services.store.export_rows(annotator, key_prefix=prefix)
+    shapes: dict[tuple[str, str], list[Shape]] = {}
+    for record in rows.annotations:
+        shape = Shape(record.label, record.kind, record.coords, record.points)
+        shapes.setdefault((record.image_key, record.annotator), []).append(shape)
+    pairs = set(shapes) | {pair for pair, status in rows.statuses.items() if status in FINISHED}
+    if batch is not None:
+        pairs = {pair for pair in pairs if in_batch(pair[0], batch)}
+    if not pairs:
+        whose = f"{annotator}'s" if annotator else "any"
+        where = f" in batch {batch or '(top level)'}" if batch is not None else ""
+        raise ExportFailed(f"there are no finished images of {whose} annotations{where} to export")
+    keys = sorted({key for key, _ in pairs})
+    refs: dict[str, ImageRef] = {}
+    warnings: list[str] = []
+    missing: list[str] = []
+    for number, key in enumerate(keys):
+        if number % 50 == 0:
+            progress(number, len(keys), "reading image sizes")
+        try:
+            info = services.images.info(key)
+        except (ImageNotFound, UnreadableImage):
+            missing.append(key)
+            continue
+        refs[key] = ImageRef(key, info.width, info.height)
+    progress(len(keys), len(keys), "writing")
+    if missing:
+        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+        warnings.append(f"{len(missing)} image(s) left out: not readable in the source ({shown})")
+    project = [label.name for label in services.settings.labels]
+    extra = sorted({s.label for group in shapes.values() for s in group} - set(project))
+    labels = tuple(project + extra)
+    sets: dict[str, list[ImageAnnotations]] = {}
+    for key, who in sorted(pairs):
+        if key in refs:
+            item = ImageAnnotations(refs[key], who, tuple(shapes.get((key, who), ())))
+            sets.setdefault(who, []).append(item)
+    if not sets:
+        raise ExportFailed("none of the finished images can be read from the image source")
+    return {who: ExportSet(labels, tuple(items)) for who, items in sets.items()}, warnings
+
+
+def export_annotations(
+    services: Services,
+    format_name: str,
+    annotator: str | None = None,
+    batch: str | None = None,
+    progress: Progress = _quiet,
+    **options: object,
+) -> ExportFile:
+    """Export one annotator's work (or everyone's) in a format. Tidy CSV keeps everyone in
+    one file; other formats get one file set per annotator, in folders of a zip."""
+    codec = codec_for(format_name)
+    sets, warnings = collect_export(services, annotator, batch, progress)
+    images = sum(len(s.items) for s in sets.values())
+    shapes = sum(len(i.shapes) for s in sets.values() for i in s.items)
+    who = tuple(sorted(sets))
+    stem = f"concord-{codec.name}-{_safe_folder(annotator) if annotator else 'all'}"
+    if batch:
+        stem += f"-{_safe_folder(batch)}"
+    if annotator is not None or codec.name == "csv":
+        merged = ExportSet(
+            next(iter(sets.values())).labels,
+            tuple(sorted((i for s in sets.values() for i in s.items), key=_order)),
+        )
+        content = codec.write(merged, **options)
+        return ExportFile(
+            f"{stem}.{codec.extension}", content, images, shapes, who, tuple(warnings)
+        )
+    members: dict[str, bytes] = {}
+    for name in who:
+        content = codec.write(sets[name], **options)
+        folder = _safe_folder(name)
+        if codec.archive:
+            for member, data in unzip(content).items():
+                members[f"{folder}/{member}"] = data
+        else:
+            members[f"{folder}/annotations.{codec.extension}"] = content
+    return ExportFile(f"{stem}.zip", zip_files(members), images, shapes, who, tuple(warnings))
+
+
+def _order(item: ImageAnnotations) -> tuple[str, str]:
+    return (item.image.key, item.annotator)
+
+
+# ---------------------------------------------------------------- import
+
+
+def read_import_files(
+    codec: Codec, filename: str, data: bytes | Mapping[str, bytes], labels: tuple[str, ...]
+) -> list[RawImage]:
+    """Parse an upload (bytes) or a folder's files (name -> bytes) with a codec."""
+    try:
+        if isinstance(data, bytes):
+            return read_upload(codec, filename, data, labels)
+        files = dict(data)
+        for name, content in list(files.items()):
+            if is_zip(content) and codec.archive:
+                del files[name]
+                files.update({f"{name}/{m}": c for m, c in unzip(content, name).items()})
+        if not files:
+            raise FormatError(f"{filename}: no files to import")
+        return codec.read(files, labels)
+    except FormatError as exc:
+        raise reject(exc, filename) from None
+
+
+def _clean_annotators(raw: list[RawImage], default: str) -> tuple[str, list[RawImage]]:
+    try:
+        default = clean_annotator_name(default)
+    except AnnotatorNameError as exc:
+        raise ImportRejected((f"annotator: {exc}",)) from None
+    problems: list[str] = []
+    cleaned: list[RawImage] = []
+    for item in raw:
+        if item.annotator is None:
+            cleaned.append(item)
+            continue
+        try:
+            who = clean_annotator_name(item.annotator)
+        except AnnotatorNameError as exc:
+            problems.append(f"{item.where}: annotator {item.annotator[:20]!r}: {exc}")
+            continue
+        cleaned.append(RawImage(item.name, item.shapes, item.where, who, item.size))
+    if problems:
+        raise ImportRejected(tuple(problems))
+    return default, cleaned
+
+
+def match_images(
+    services: Services, raw: Sequence[RawImage], progress: Progress = _quiet
+) -> dict[str, ImageRef]:
+    """The source image (with its size) that each name in the file means; names that are
+    absent are left out (resolve reports them), ambiguous or unreadable ones are refused."""
+    index = NameIndex.of(all_keys(services.images.catalog, progress))
+    problems: list[str] = []
+    keys: dict[str, str] = {}
+    for name in sorted({item.name for item in raw}):
+        found = index.find(name)
+        if isinstance(found, list):
+            shown = ", ".join(found[:5])
+            problems.append(f"image {name!r} matches several images in the source: {shown}")
+        elif found is not None:
+            keys[name] = found
+    refs: dict[str, ImageRef] = {}
+    sizes: dict[str, ImageRef] = {}
+    for number, (name, key) in enumerate(sorted(keys.items())):
+        if number % 50 == 0:
+            progress(number, len(keys), "reading image sizes")
+        if key not in sizes:
+            try:
+                info = services.images.info(key)
+            except (ImageNotFound, UnreadableImage) as exc:
+                problems.append(f"image {key}: {exc}")
+                continue
+            sizes[key] = ImageRef(key, info.width, info.height)
+        refs[name] = sizes[key]
+    if problems:
+        raise ImportRejected(tuple(problems))
+    return refs
+
+
+def shape_id(key: str, annotator: str, number: int, shape: Shape) -> str:
+    """A stable id, so importing the same file twice finds its shapes already stored."""
+    text = "\x1f".join(
+        (
+            key,
+            annotator,
+            str(number),
+            shape.label,
+            shape.kind,
+            repr(shape.coords),
+            repr(shape.points),
+        )
+    )
+    return str(uuid.uuid5(ID_NAMESPACE, text))
+
+
+def records_of(items: Sequence[ImageAnnotations]) -> list[tuple[str, str, list[Annotation]]]:
+    """Store records for resolved images: (key, annotator, shapes) with stable ids."""
+    now = utc_now()
+    groups = []
+    for item in items:
+        key, who = item.image.key, item.annotator
+        records = [
+            Annotation(
+                id=shape_id(key, who, number, shape),
+                image_key=key,
+                annotator=who,
+                label=shape.label,
+                kind=shape.kind,
+                coords=shape.coords,
+                points=shape.points,
+                created_at=now,
+                updated_at=now,
+                source="import",
+            )
+            for number, shape in enumerate(item.shapes)
+        ]
+        groups.append((key, who, records))
+    return groups
+
+
+def import_annotations(
+    services: Services,
+    format_name: str,
+    filename: str,
+    data: bytes | Mapping[str, bytes],
+    annotator: str = DEFAULT_IMPORT_ANNOTATOR,
+    progress: Progress = _quiet,
+) -> ImportReport:
+    """Check a whole file and store its shapes, or raise ImportRejected and store nothing.
+
+    Each (image, annotator) in the file gets exactly the file's shapes (replacing what that
+    annotator had there) and the status done, or empty when it has none."""
+    try:
+        codec = codec_for(format_name)
+    except FormatError as exc:
+        raise ImportRejected(tuple(exc.messages)) from None
+    labels = tuple(label.name for label in services.settings.labels)
+    progress(0, 1, "reading the file")
+    raw = read_import_files(codec, filename, data, labels)
+    default, raw = _clean_annotators(raw, annotator)
+    refs = match_images(services, raw, progress)
+    try:
+        items = resolve(raw, refs, labels, default)
+    except ImportRejected as exc:
+        named = (m if m.startswith(filename) else f"{filename}: {m}" for m in exc.messages)
+        raise ImportRejected(tuple(named)) from None
+    progress(1, 1, "writing")
+    counts = services.store.replace_images(records_of(items))
+    return ImportReport(
+        filename=filename,
+        images=len({i.image.key for i in items}),
+        empty=sum(1 for i in items if not i.shapes),
+        shapes=sum(len(i.shapes) for i in items),
+        annotators=tuple(sorted({i.annotator for i in items})),
+        inserted=counts.inserted,
+        deleted=counts.deleted,
+    )
