@@ -48,8 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -60,6 +59,7 @@ from urllib.parse import urlsplit
 import numpy as np
 from PIL import Image
 
+from bench.common import attempt
 from tests.servers import MotoServer, free_port, stop_pid
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -854,15 +854,6 @@ def s3_targets(r: S3Result) -> list[str]:
 
 
 # ---------------------------------------------------------------- main
-
-
-def attempt(what: str, work: Callable[[], Any]) -> Any:
-    """Run one part; on failure print why and carry on (a benchmark never fails)."""
-    try:
-        return work()
-    except Exception:
-        print(f"\n{what} FAILED:\n{traceback.format_exc()}")
-        return None
 
 
 def main() -> None:

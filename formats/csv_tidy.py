@@ -51,22 +51,34 @@ def export_csv(data: ExportSet) -> bytes:
 
 
 def read_rows(data: bytes, filename: str, columns: tuple[str, ...]) -> list[tuple[int, dict]]:
-    """(line number, row) pairs of a CSV whose header must hold `columns`."""
-    reader = csv.DictReader(io.StringIO(decode_text(filename, data), newline=""))
-    header = [name.strip() for name in reader.fieldnames or []]
+    """(line number, row) pairs of a CSV whose header must hold `columns`; each row maps
+    those columns to their stripped cells (blank lines are skipped)."""
+    reader = csv.reader(io.StringIO(decode_text(filename, data), newline=""))
+    try:
+        header = [name.strip() for name in next(reader, [])]
+    except csv.Error as exc:
+        raise FormatError(f"{filename}: line 1: {exc}") from None
     missing = [name for name in columns if name not in header]
     if missing:
         raise FormatError(
             f"{filename}: line 1: missing column(s) {', '.join(missing)}; "
             f"expected {','.join(columns)}, found {','.join(header) or 'nothing'}"
         )
-    reader.fieldnames = header
+    wanted = [(name, header.index(name)) for name in columns]
+    width = len(header)
     rows = []
     try:
-        for row in reader:
-            if None in row:
+        for cells in reader:
+            if not cells:
+                continue
+            if len(cells) > width:
                 raise FormatError(f"{filename}: line {reader.line_num}: more cells than columns")
-            rows.append((reader.line_num, {k: (v or "").strip() for k, v in row.items()}))
+            short = len(cells) < width
+            row = {
+                name: (cells[i] if not short or i < len(cells) else "").strip()
+                for name, i in wanted
+            }
+            rows.append((reader.line_num, row))
     except csv.Error as exc:
         raise FormatError(f"{filename}: line {reader.line_num}: {exc}") from None
     return rows

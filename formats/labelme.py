@@ -85,7 +85,8 @@ def export_labelme(data: ExportSet) -> bytes:
     for key, document in documents.items():
         name = _member_name(key, taken)
         taken.add(name)
-        files[name] = json.dumps(document, indent=2).encode("utf-8")
+        # No indent: with it json falls back to its pure-Python encoder (3x slower).
+        files[name] = json.dumps(document, separators=(",", ":")).encode("utf-8")
     return zip_files(files)
 
 

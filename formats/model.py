@@ -8,7 +8,7 @@ in formats/resolve.py checks them against the image source and the label set.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from domain.annotation import Kind, Point
@@ -123,12 +123,13 @@ def decode_text(filename: str, data: bytes) -> str:
         raise FormatError(f"{filename}: not UTF-8 text (byte {exc.start})") from None
 
 
-def finite_number(text: str, message: str) -> float:
-    """`text` as a float, or FormatError(message) when it is no number, nan or infinite."""
+def finite_number(text: str, message: str | Callable[[], str]) -> float:
+    """`text` as a float, or FormatError(message) when it is no number, nan or infinite.
+    A message may be a function, called only then (imports parse numbers by the million)."""
     try:
         value = float(text)
     except ValueError:
-        raise FormatError(message) from None
+        value = math.nan
     if not math.isfinite(value):
-        raise FormatError(message)
+        raise FormatError(message if isinstance(message, str) else message())
     return value

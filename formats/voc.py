@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import cast
 from xml.parsers.expat import ErrorString
+from xml.sax.saxutils import escape
 
 from domain.annotation import KINDS, POINT_KINDS, Kind, Point
 from formats.archive import zip_files
@@ -54,54 +55,69 @@ def member_name(key: str, folder: str, suffix: str, taken: Mapping[str, object])
     return f"{folder}/{key}{suffix}" if name in taken else name
 
 
+_HEAD = """<?xml version='1.0' encoding='utf-8'?>
+<annotation>
+  <folder>{folder}</folder>
+  <filename>{filename}</filename>
+  <path>{path}</path>
+  <source>
+    <database>Concord</database>
+  </source>
+  <size>
+    <width>{width}</width>
+    <height>{height}</height>
+    <depth>3</depth>
+  </size>
+  <segmented>0</segmented>
+"""
+_OBJECT = """  <object>
+    <name>{name}</name>
+    <pose>Unspecified</pose>
+    <truncated>0</truncated>
+    <difficult>0</difficult>
+    <bndbox>
+      <xmin>{0}</xmin>
+      <ymin>{1}</ymin>
+      <xmax>{2}</xmax>
+      <ymax>{3}</ymax>
+    </bndbox>
+"""
+_POINT = "      <pt>\n        <x>{}</x>\n        <y>{}</y>\n      </pt>\n"
+
+
 def _document(item: ImageAnnotations, shapes: list[Shape]) -> bytes:
+    # Written from templates (ElementTree's serializer was most of a large export's time);
+    # every text goes through escape().
     key = item.image.key
-    root = ET.Element("annotation")
-    _child(root, "folder", posixpath.dirname(key))
-    _child(root, "filename", posixpath.basename(key))
-    _child(root, "path", key)
-    _child(ET.SubElement(root, "source"), "database", "Concord")
-    size = ET.SubElement(root, "size")
-    _child(size, "width", str(item.image.width))
-    _child(size, "height", str(item.image.height))
-    _child(size, "depth", "3")
-    _child(root, "segmented", "0")
-    for shape in shapes:
-        _object(root, shape)
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    parts = [
+        _HEAD.format(
+            folder=escape(posixpath.dirname(key)),
+            filename=escape(posixpath.basename(key)),
+            path=escape(key),
+            width=item.image.width,
+            height=item.image.height,
+        )
+    ]
+    parts.extend(_object(shape) for shape in shapes)
+    parts.append("</annotation>\n")
+    return "".join(parts).encode("utf-8")
 
 
-def _child(parent: ET.Element, tag: str, text: str) -> ET.Element:
-    element = ET.SubElement(parent, tag)
-    element.text = text
-    return element
-
-
-def _object(root: ET.Element, shape: Shape) -> None:
-    element = ET.SubElement(root, "object")
-    _child(element, "name", shape.label)
-    _child(element, "pose", "Unspecified")
-    _child(element, "truncated", "0")
-    _child(element, "difficult", "0")
-    box = ET.SubElement(element, "bndbox")
-    for tag, value in zip(BOX_FIELDS, bbox_of(shape.kind, shape.coords, shape.points)):
-        _child(box, tag, number_text(value))
+def _object(shape: Shape) -> str:
+    box = (number_text(v) for v in bbox_of(shape.kind, shape.coords, shape.points))
+    text = _OBJECT.format(*box, name=escape(shape.label))
     if shape.kind == "rect":
-        return
-    _child(element, "shape", shape.kind)
+        return text + "  </object>\n"
+    text += f"    <shape>{shape.kind}</shape>\n"
     if shape.kind == "line":
         x0, y0, x1, y1 = shape.coords
         points: tuple[Point, ...] = ((x0, y0), (x1, y1))  # the box alone loses direction
     elif shape.kind in POINT_KINDS:
         points = shape.points
     else:
-        return  # a circle is its bounding box
-    holder = ET.SubElement(element, "points")
-    for x, y in points:
-        pt = ET.SubElement(holder, "pt")
-        _child(pt, "x", number_text(x))
-        _child(pt, "y", number_text(y))
+        return text + "  </object>\n"  # a circle is its bounding box
+    pts = "".join(_POINT.format(number_text(x), number_text(y)) for x, y in points)
+    return text + f"    <points>\n{pts}    </points>\n  </object>\n"
 
 
 class _NoDoctype(ET.TreeBuilder):
@@ -192,7 +208,7 @@ def _size(root: ET.Element) -> tuple[int, int] | None:
 
 
 def _number(text: str, what: str, where: str) -> float:
-    return finite_number(text, f"{where}: {what} = {text!r} is not a number")
+    return finite_number(text, lambda: f"{where}: {what} = {text!r} is not a number")
 
 
 def _shape(element: ET.Element, where: str) -> RawShape:
@@ -202,10 +218,11 @@ def _shape(element: ET.Element, where: str) -> RawShape:
     box = element.find("bndbox")
     if box is None:
         raise FormatError(f"{where}: no <bndbox>")
-    missing = [tag for tag in BOX_FIELDS if not _text(box, tag)]
+    texts = [_text(box, tag) for tag in BOX_FIELDS]
+    missing = [tag for tag, text in zip(BOX_FIELDS, texts) if not text]
     if missing:
         raise FormatError(f"{where}: <bndbox> has no {', '.join(f'<{t}>' for t in missing)}")
-    x0, y0, x1, y1 = (_number(_text(box, tag), tag, where) for tag in BOX_FIELDS)
+    x0, y0, x1, y1 = (_number(text, tag, where) for tag, text in zip(BOX_FIELDS, texts))
     if x1 < x0 or y1 < y0:
         raise FormatError(
             f"{where}: xmax < xmin or ymax < ymin (xmin={x0:g} ymin={y0:g} xmax={x1:g} ymax={y1:g})"

@@ -8,6 +8,7 @@ empty .txt is an image looked at and found empty. YOLO files do not state image 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
@@ -167,10 +168,13 @@ def _shape(line: str, where: str, names: Mapping[int, str], source: str) -> RawS
     class_id = _class_id(tokens[0], where)
     if class_id not in names:
         raise FormatError(f"{where}: class id {tokens[0]} is not in {source}")
-    values = [
-        finite_number(token, f"{where}: value {position} ({token!r}) is not a number")
-        for position, token in enumerate(tokens[1:], 2)
-    ]
+    try:
+        values = [float(token) for token in tokens[1:]]
+    except ValueError:
+        values = [math.nan]
+    if not all(map(math.isfinite, values)):
+        for position, token in enumerate(tokens[1:], 2):  # find the culprit for the message
+            finite_number(token, f"{where}: value {position} ({token!r}) is not a number")
     label = names[class_id]
     if count == 5:
         cx, cy, w, h = values

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     JSON,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
@@ -31,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from domain.annotation import Annotation, utc_now
 from domain.status import ImageStatus
 from storage.errors import SaveFailed, StorageError
+from storage.renditions import ImageInfo
 
 metadata = MetaData()
 
@@ -47,6 +50,21 @@ ANNOTATIONS = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("source", String(16), nullable=False, default="human"),
     Index("ix_annotations_image_annotator", "image_key", "annotator"),
+    Index("ix_annotations_annotator", "annotator"),  # exports and imports by annotator
+)
+
+# Image sizes read from headers, by content fingerprint: a new worker (or an import after
+# an export) finds them here instead of reading 10,000 headers again.
+IMAGE_SIZES = Table(
+    "image_sizes",
+    metadata,
+    Column("image_key", String(1024), primary_key=True),
+    Column("fingerprint", String(32), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("orientation", Integer, nullable=False),
 )
 
 STATUSES = Table(
@@ -117,11 +135,22 @@ def _values(record: Annotation) -> dict[str, Any]:
     }
 
 
+class StoredShape(NamedTuple):
+    """A stored shape as an export needs it (no ids or times: cheap to read by the 100,000)."""
+
+    image_key: str
+    annotator: str
+    label: str
+    kind: str
+    coords: tuple[float, ...]
+    points: tuple[tuple[float, float], ...]
+
+
 @dataclass(frozen=True)
 class ExportRows:
     """Shapes and statuses for an export: every shape, and (image, annotator) -> status."""
 
-    annotations: list[Annotation]
+    shapes: list[StoredShape]
     statuses: dict[tuple[str, str], str]
 
 
@@ -148,6 +177,8 @@ class AnnotationStore:
         for attempt in range(1, attempts + 1):
             try:
                 metadata.create_all(store.engine)
+                for index in ANNOTATIONS.indexes:  # added to tables made by older versions
+                    index.create(store.engine, checkfirst=True)
                 break
             except SQLAlchemyError as exc:
                 if attempt == attempts or "already exists" not in str(exc):
@@ -266,9 +297,10 @@ class AnnotationStore:
 
     def export_rows(self, annotator: str | None = None, key_prefix: str = "") -> ExportRows:
         """Every shape and status (of one annotator, or all), of keys starting with key_prefix."""
-        shapes = select(ANNOTATIONS).order_by(
-            ANNOTATIONS.c.image_key, ANNOTATIONS.c.annotator, ANNOTATIONS.c.created_at
-        )
+        columns = ANNOTATIONS.c
+        shapes = select(
+            columns.image_key, columns.annotator, columns.label, columns.kind, columns.geometry
+        ).order_by(columns.image_key, columns.annotator, columns.created_at, columns.id)
         statuses = select(STATUSES.c.image_key, STATUSES.c.annotator, STATUSES.c.status)
         if annotator is not None:
             shapes = shapes.where(ANNOTATIONS.c.annotator == annotator)
@@ -278,34 +310,46 @@ class AnnotationStore:
             statuses = statuses.where(STATUSES.c.image_key.startswith(key_prefix, autoescape=True))
         try:
             with self.engine.connect() as conn:
-                records = [_row_to_annotation(row) for row in conn.execute(shapes)]
-                found = {(r.image_key, r.annotator): r.status for r in conn.execute(statuses)}
+                found = [
+                    StoredShape(
+                        key,
+                        who,
+                        label,
+                        kind,
+                        tuple(geometry.get("coords") or ()),
+                        tuple(tuple(p) for p in geometry.get("points") or ()),
+                    )
+                    for key, who, label, kind, geometry in conn.execute(shapes)
+                ]
+                status = {(r.image_key, r.annotator): r.status for r in conn.execute(statuses)}
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read annotations: {_reason(exc)}") from None
-        return ExportRows(records, found)
+        return ExportRows(found, status)
 
     def replace_images(
         self, groups: Sequence[tuple[str, str, Sequence[Annotation]]]
     ) -> ReplaceCounts:
         """Make each (image, annotator)'s shapes equal the given records, all in one
         transaction: if anything fails, nothing is written. Each pair's status becomes
-        'done' (with shapes) or 'empty' (without). Records already stored unchanged (same
-        id and content) are left alone, so replacing twice with the same records is a no-op.
+        'done' (with shapes) or 'empty' (without).
+
+        Ids are content keys here: a record whose id is already stored for its pair is left
+        as it is (callers give changed content a new id), so replacing twice is a no-op.
         """
         pairs = {(key, who) for key, who, _ in groups}
         who_all = sorted({who for _, who in pairs})
         inserted = deleted = unchanged = 0
+        columns = ANNOTATIONS.c
         try:
             with self.engine.begin() as conn:
-                stored: dict[tuple[str, str], dict[str, Annotation]] = {}
+                stored: dict[tuple[str, str], set[str]] = {}
                 for start in range(0, len(who_all), 500):
-                    query = select(ANNOTATIONS).where(
-                        ANNOTATIONS.c.annotator.in_(who_all[start : start + 500])
+                    query = select(columns.id, columns.image_key, columns.annotator).where(
+                        columns.annotator.in_(who_all[start : start + 500])
                     )
-                    for row in conn.execute(query):
-                        if (row.image_key, row.annotator) in pairs:
-                            record = _row_to_annotation(row)
-                            stored.setdefault((row.image_key, row.annotator), {})[row.id] = record
+                    for record_id, key, who in conn.execute(query):
+                        if (key, who) in pairs:
+                            stored.setdefault((key, who), set()).add(record_id)
                 old_status = {
                     (row.image_key, row.annotator): row.status
                     for row in conn.execute(
@@ -314,20 +358,15 @@ class AnnotationStore:
                     if (row.image_key, row.annotator) in pairs
                 }
                 to_delete: list[str] = []
-                to_insert: list[dict[str, Any]] = []
+                to_insert: list[Annotation] = []
                 status_rows: list[dict[str, Any]] = []
                 now = utc_now()
                 for key, who, records in groups:
-                    current = stored.get((key, who), {})
-                    wanted = {r.id: r for r in records}
-                    for record_id, record in current.items():
-                        if record_id in wanted and _same(record, wanted[record_id]):
-                            unchanged += 1
-                        else:
-                            to_delete.append(record_id)
-                    for record in records:
-                        if record.id not in current or not _same(current[record.id], record):
-                            to_insert.append(_values(record))
+                    current = stored.get((key, who), set())
+                    wanted = {r.id for r in records}
+                    unchanged += len(current & wanted)
+                    to_delete.extend(current - wanted)
+                    to_insert.extend(r for r in records if r.id not in current)
                     status = (ImageStatus.DONE if records else ImageStatus.EMPTY).value
                     if old_status.get((key, who)) != status:
                         status_rows.append(
@@ -342,7 +381,7 @@ class AnnotationStore:
                     chunk = to_delete[start : start + 500]
                     conn.execute(delete(ANNOTATIONS).where(ANNOTATIONS.c.id.in_(chunk)))
                 if to_insert:
-                    conn.execute(insert(ANNOTATIONS), to_insert)
+                    _insert_many(conn, to_insert)
                 changed = [(r["image_key"], r["annotator"]) for r in status_rows]
                 for start in range(0, len(changed), 200):
                     pairs_chunk = changed[start : start + 200]
@@ -358,9 +397,91 @@ class AnnotationStore:
             raise SaveFailed(f"the database refused the import: {_reason(exc)}") from None
         return ReplaceCounts(inserted, deleted, unchanged)
 
+    def known_sizes(self, keys: Sequence[str]) -> dict[str, tuple[str, ImageInfo]]:
+        """Remembered sizes of these images: key -> (fingerprint, info)."""
+        found: dict[str, tuple[str, ImageInfo]] = {}
+        columns = IMAGE_SIZES.c
+        try:
+            with self.engine.connect() as conn:
+                for start in range(0, len(keys), 500):
+                    query = select(IMAGE_SIZES).where(
+                        columns.image_key.in_(list(keys[start : start + 500]))
+                    )
+                    for row in conn.execute(query):
+                        info = ImageInfo(
+                            row.width, row.height, row.format, row.mode, row.orientation
+                        )
+                        found[row.image_key] = (row.fingerprint, info)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read image sizes: {_reason(exc)}") from None
+        return found
 
-def _same(a: Annotation, b: Annotation) -> bool:
-    return (a.label, a.kind, a.coords, a.points) == (b.label, b.kind, b.coords, b.points)
+    def remember_sizes(self, sizes: Mapping[str, tuple[str, ImageInfo]]) -> None:
+        """Remember images' sizes by fingerprint (replacing what was known of them)."""
+        keys = sorted(sizes)
+        rows = [
+            {
+                "image_key": key,
+                "fingerprint": sizes[key][0],
+                "width": sizes[key][1].width,
+                "height": sizes[key][1].height,
+                "format": sizes[key][1].format[:16],
+                "mode": sizes[key][1].mode[:16],
+                "orientation": sizes[key][1].orientation,
+            }
+            for key in keys
+        ]
+        try:
+            with self.engine.begin() as conn:
+                for start in range(0, len(keys), 500):
+                    chunk = keys[start : start + 500]
+                    conn.execute(delete(IMAGE_SIZES).where(IMAGE_SIZES.c.image_key.in_(chunk)))
+                if rows:
+                    conn.execute(insert(IMAGE_SIZES), rows)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot remember image sizes: {_reason(exc)}") from None
+
+
+_COLUMNS = ("id", "image_key", "annotator", "label", "kind", "geometry")
+_TIMES = ("created_at", "updated_at", "source")
+
+
+def _insert_many(conn: Any, records: list[Annotation]) -> None:
+    """Insert many records. On SQLite straight through the driver's executemany, with
+    values made as SQLAlchemy stores them (JSON text, naive UTC times): SQLAlchemy's
+    per-row type processing was most of a 100,000-shape import. Elsewhere, Core's insert
+    (PostgreSQL gets multi-row VALUES from it)."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(insert(ANNOTATIONS), [_values(r) for r in records])
+        return
+    columns = ", ".join(_COLUMNS + _TIMES)
+    marks = ", ".join("?" * (len(_COLUMNS) + len(_TIMES)))
+    dumps = json.dumps
+
+    stamps: dict[datetime, str] = {}  # an import's records share their updated time
+
+    def stamp(moment: datetime) -> str:
+        text = stamps.get(moment)
+        if text is None:
+            utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+            text = stamps[moment] = utc.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return text
+
+    rows = [
+        (
+            r.id,
+            r.image_key,
+            r.annotator,
+            r.label,
+            r.kind,
+            dumps({"coords": list(r.coords), "points": [list(p) for p in r.points]}),
+            stamp(r.created_at),
+            stamp(r.updated_at),
+            r.source,
+        )
+        for r in records
+    ]
+    conn.exec_driver_sql(f"INSERT INTO {ANNOTATIONS.name} ({columns}) VALUES ({marks})", rows)
 
 
 def _reason(exc: SQLAlchemyError) -> str:

@@ -12,9 +12,11 @@ from config import Settings
 
 log = logging.getLogger("concord.cache")
 
-# In-process entries kept per worker when no shared cache is configured. Renditions are
-# up to a few hundred kB each, so keep few of them in memory.
-MEMORY_ENTRIES = {"meta": 20_000, "renditions": 40}
+# In-process entries kept per worker when no shared cache is configured. Sizes and object
+# metadata are about 200 bytes each (two per image), listing pages up to ~60 kB; renditions
+# are up to a few hundred kB each, so keep few of them in memory. Past its threshold
+# SimpleCache sorts every entry on each write, so the threshold stays well above 2 x images.
+MEMORY_ENTRIES = {"meta": 250_000, "renditions": 40}
 
 
 def cache_config(settings: Settings, kind: str) -> dict[str, Any]:

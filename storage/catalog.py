@@ -14,6 +14,9 @@ from typing import Protocol
 
 from storage.images import BatchList, ImageSource, KeyPage, ObjectMeta
 
+# "Keep for good": a long timeout rather than 0, because cachelib's SimpleCache treats
+# entries stored with timeout 0 as expired as soon as it prunes, dropping all of them.
+KEEP = 30 * 24 * 3600
 PAGE_SIZE = 1000
 LISTING_TTL = 300
 MAX_BATCH_ENTRIES = 5000
@@ -61,7 +64,7 @@ class Catalog:
 
     def refresh(self) -> None:
         """Forget every cached listing and object metadata (in every worker sharing the cache)."""
-        self.cache.set(f"{self.tag}:generation", str(time.time_ns()), timeout=0)
+        self.cache.set(f"{self.tag}:generation", str(time.time_ns()), timeout=KEEP)
 
     def _key(self, generation: str, *parts: object) -> str:
         return ":".join((self.tag, generation, *(str(part) for part in parts)))
@@ -186,10 +189,18 @@ class Catalog:
 
     def meta(self, key: str) -> ObjectMeta:
         """Size and version of one image (cached; raises ImageNotFound)."""
-        cache_key = self._key(self._generation(), "meta", key)
-        cached = self.cache.get(cache_key)
-        if isinstance(cached, ObjectMeta):
+        cached = self.cached_meta(key)
+        if cached is not None:
             return cached
         meta = self.source.stat(key)
-        self.cache.set(cache_key, meta, timeout=self.ttl)
+        self.remember_meta(key, meta)
         return meta
+
+    def cached_meta(self, key: str) -> ObjectMeta | None:
+        """The cached size and version of one image, if any."""
+        cached = self.cache.get(self._key(self._generation(), "meta", key))
+        return cached if isinstance(cached, ObjectMeta) else None
+
+    def remember_meta(self, key: str, meta: ObjectMeta) -> None:
+        """Cache an image's size and version learnt along the way (e.g. with its header)."""
+        self.cache.set(self._key(self._generation(), "meta", key), meta, timeout=self.ttl)

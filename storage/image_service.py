@@ -7,8 +7,9 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from storage.catalog import Cache, Catalog
+from storage.catalog import KEEP, Cache, Catalog
 from storage.errors import UnreadableImage
+from storage.images import ObjectMeta
 from storage.renditions import ImageInfo, display_rendition, image_info
 
 # Enough for the header (and EXIF block) of nearly every image; else the whole file is read.
@@ -46,26 +47,33 @@ class ImageService:
         self.max_px = max_px
         self.presign_max_bytes = presign_max_bytes
 
-    def fingerprint(self, key: str) -> str:
+    def fingerprint(self, key: str, meta: ObjectMeta | None = None) -> str:
         """A short string that changes whenever the image's content changes."""
-        meta = self.catalog.meta(key)
+        meta = meta if meta is not None else self.catalog.meta(key)
         raw = f"{key}:{meta.size}:{meta.version}".encode()
         return hashlib.blake2b(raw, digest_size=8).hexdigest()
 
     def info(self, key: str) -> ImageInfo:
-        """Dimensions in original pixels, from the header (cached per fingerprint)."""
-        cache_key = f"info:{key}:{self.fingerprint(key)}"
+        """Dimensions in original pixels, from the header (cached per fingerprint). When
+        the metadata is not cached either, one read gives both."""
+        meta = self.catalog.cached_meta(key)
+        head: bytes | None = None
+        if meta is None:
+            head, meta = self.source.read_head_meta(key, HEAD_BYTES)
+            self.catalog.remember_meta(key, meta)
+        cache_key = f"info:{key}:{self.fingerprint(key, meta)}"
         cached = self.cache.get(cache_key)
         if isinstance(cached, ImageInfo):
             return cached
-        head = self.source.read_head(key, HEAD_BYTES)
+        if head is None:
+            head = self.source.read_head(key, HEAD_BYTES)
         try:
             info = image_info(head, key)
         except UnreadableImage:
             if len(head) < HEAD_BYTES:
                 raise  # that was the whole file
             info = image_info(self.source.read(key), key)  # header beyond the first bytes
-        self.cache.set(cache_key, info, timeout=0)
+        self.cache.set(cache_key, info, timeout=KEEP)
         return info
 
     def etag(self, key: str) -> str:

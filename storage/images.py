@@ -9,15 +9,20 @@ code point, which is S3's (UTF-8 byte) order, and come in pages.
 from __future__ import annotations
 
 import os
+import posixpath
+import re
+import time
 from bisect import bisect_right
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Protocol
 
 from storage.errors import ImageNotFound, StorageError
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif"})
 ROOT_BATCH = ""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+SCAN_REUSE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class ImageSource(Protocol):
     """A read-only collection of images addressed by key."""
 
     description: str
+    # How many reads are worth running at once: network sources wait, local ones compute.
+    parallel_reads: int
 
     def batches(self, max_entries: int) -> BatchList:
         """The batches, sorted; looks at no more than max_entries top-level entries."""
@@ -70,6 +77,10 @@ class ImageSource(Protocol):
         """The first `size` bytes (enough for the header of most images)."""
         ...
 
+    def read_head_meta(self, key: str, size: int) -> tuple[bytes, ObjectMeta]:
+        """The first bytes and the object's metadata in one go (one request, one open)."""
+        ...
+
     def presigned_url(self, key: str, expires: int) -> str | None:
         """A URL the browser can fetch the original from directly, or None if there is none."""
         ...
@@ -77,19 +88,19 @@ class ImageSource(Protocol):
 
 def is_image_name(name: str) -> bool:
     """True for file names with an image extension (hidden files excluded)."""
-    return not name.startswith(".") and PurePosixPath(name).suffix.lower() in IMAGE_EXTENSIONS
+    # posixpath on strings: this runs for every file of every listing and import
+    return not name.startswith(".") and posixpath.splitext(name)[1].lower() in IMAGE_EXTENSIONS
 
 
 def is_valid_key(key: str) -> bool:
     """A relative, normalised path to an image: no '..', no hidden parts, no control chars."""
-    relative = PurePosixPath(key)
     return bool(
         key
         and not key.startswith("/")
         and "\\" not in key
-        and not any(ord(char) < 32 or ord(char) == 127 for char in key)
+        and not _CONTROL.search(key)
         and not any(part in ("..", ".", "") or part.startswith(".") for part in key.split("/"))
-        and is_image_name(relative.name)
+        and is_image_name(posixpath.basename(key))
     )
 
 
@@ -119,9 +130,16 @@ def page_of(sorted_keys: list[str], after: str | None, limit: int) -> KeyPage:
 class LocalFolderSource:
     """Images in a local folder: its sub-folders are batches, searched recursively."""
 
+    parallel_reads = 1  # reading headers is CPU work here: threads only contend
+
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root).resolve()
         self.description = str(self.root)
+        self._root_text = str(self.root)
+        self._root_prefix = os.path.join(self._root_text, "")
+        # A batch's scan serves the pages asked for right after it (one listing of a big
+        # folder asks for many pages); the catalog caches the pages themselves.
+        self._scans: dict[str, tuple[float, list[str]]] = {}
 
     def _require_root(self) -> None:
         if not self.root.is_dir():
@@ -152,8 +170,21 @@ class LocalFolderSource:
             names.append(ROOT_BATCH)
         return BatchList(tuple(sorted(names)), True)
 
-    def _scan(self, batch: str) -> list[str]:
-        """Every image key of a batch, sorted (the top level is not searched recursively)."""
+    def _scan(self, batch: str, fresh: bool = True) -> list[str]:
+        """Every image key of a batch, sorted. Unless `fresh`, a scan made in the last
+        SCAN_REUSE_SECONDS is reused (for the later pages of one listing)."""
+        now = time.monotonic()
+        recent = self._scans.get(batch)
+        if not fresh and recent is not None and now - recent[0] < SCAN_REUSE_SECONDS:
+            return recent[1]
+        keys = self._scan_now(batch)
+        self._scans = {batch: (now, keys)}  # one batch at a time: bounded memory
+        return keys
+
+    def _scan_now(self, batch: str) -> list[str]:
+        """Every image key of a batch, sorted (the top level is not searched recursively).
+
+        os.walk does not follow links to folders, so only file links need resolving."""
         self._require_root()
         if batch == ROOT_BATCH:
             with os.scandir(self.root) as entries:
@@ -172,14 +203,17 @@ class LocalFolderSource:
         for directory, subdirs, files in os.walk(folder):
             subdirs[:] = [name for name in subdirs if not name.startswith(".")]
             for name in files:
+                if not is_image_name(name):
+                    continue
                 path = Path(directory) / name
-                if is_image_name(name) and self._inside(path):
+                if not os.path.islink(path) or self._inside(path):
                     found.append(path.relative_to(self.root).as_posix())
         return sorted(found)
 
     def list_keys(self, batch: str, after: str | None, limit: int, prefix: str = "") -> KeyPage:
-        """A page of the batch's keys (the folder is scanned on each call; callers cache)."""
-        keys = self._scan(batch)
+        """A page of the batch's keys. The first page scans the folder; the pages after it
+        reuse that scan for a moment (callers cache the pages)."""
+        keys = self._scan(batch, fresh=after is None)
         if prefix:
             start = batch_prefix(batch) + prefix
             keys = [key for key in keys if key.startswith(start)]
@@ -187,15 +221,14 @@ class LocalFolderSource:
 
     def path_of(self, key: str) -> Path:
         """The file for a key, refusing anything that is not an image file inside the root."""
-        if not is_valid_key(key):
-            raise ImageNotFound(f"no image {key!r} in {self.description}")
+        # os.path on strings: pathlib's resolve() cost more than the header read it guards.
         try:
-            path = (self.root / key).resolve()
-        except (OSError, ValueError, RuntimeError):
-            raise ImageNotFound(f"no image {key!r} in {self.description}") from None
-        if not path.is_relative_to(self.root) or not path.is_file():
+            real = os.path.realpath(os.path.join(self._root_text, key)) if is_valid_key(key) else ""
+        except (OSError, ValueError):
+            real = ""
+        if not real.startswith(self._root_prefix) or not os.path.isfile(real):
             raise ImageNotFound(f"no image {key!r} in {self.description}")
-        return path
+        return Path(real)
 
     def stat(self, key: str) -> ObjectMeta:
         """Size and modification time."""
@@ -210,6 +243,12 @@ class LocalFolderSource:
         """The file's first bytes."""
         with self.path_of(key).open("rb") as file:
             return file.read(size)
+
+    def read_head_meta(self, key: str, size: int) -> tuple[bytes, ObjectMeta]:
+        """The file's first bytes, and its size and modification time, from one open."""
+        with self.path_of(key).open("rb") as file:
+            stat = os.fstat(file.fileno())
+            return file.read(size), ObjectMeta(stat.st_size, str(stat.st_mtime_ns))
 
     def presigned_url(self, key: str, expires: int) -> str | None:
         """Local files are only served through the app."""

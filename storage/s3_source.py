@@ -80,6 +80,8 @@ def make_client(env: Mapping[str, str] | None = None) -> Any:
 class S3Source:
     """Images below s3://bucket/prefix; its sub-prefixes are batches."""
 
+    parallel_reads = 8  # each read is a request: wait for several at once
+
     def __init__(self, url: str, client: Any | None = None) -> None:
         self.bucket, self.prefix = parse_s3_url(url)
         self.client = client if client is not None else make_client()
@@ -210,6 +212,24 @@ class S3Source:
     def read_head(self, key: str, size: int) -> bytes:
         """The object's first bytes, with a ranged GET."""
         return self._get(key, Range=f"bytes=0-{max(size, 1) - 1}")
+
+    def read_head_meta(self, key: str, size: int) -> tuple[bytes, ObjectMeta]:
+        """The first bytes with the size and ETag, from one ranged GET (no HEAD)."""
+        object_key = self._object_key(key)
+        try:
+            response = self.client.get_object(
+                Bucket=self.bucket, Key=object_key, Range=f"bytes=0-{max(size, 1) - 1}"
+            )
+            head = bytes(response["Body"].read())
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "InvalidRange":
+                return b"", self.stat(key)  # an empty object has no first byte
+            raise self._explain(exc, key) from None
+        except BotoCoreError as exc:
+            raise self._explain(exc, key) from None
+        total = str(response.get("ContentRange", "")).rpartition("/")[2]
+        length = int(total) if total.isdigit() else int(response.get("ContentLength", len(head)))
+        return head, ObjectMeta(length, str(response.get("ETag", "")).strip('"'))
 
     def presigned_url(self, key: str, expires: int) -> str | None:
         """A time-limited GET URL whose response the browser may cache."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import timedelta
 
 from domain.annotation import Annotation, utc_now
 from domain.errors import AnnotatorNameError
@@ -17,12 +20,12 @@ from formats.registry import Codec, codec_for, read_upload
 from formats.resolve import ImportRejected, reject, resolve
 from storage.errors import ImageNotFound, StorageError, UnreadableImage
 from storage.images import in_batch
+from storage.renditions import ImageInfo
 from storage.runtime import Services
 from workflows.source_index import NameIndex, all_keys
 
 Progress = Callable[[int, int, str], None]
 DEFAULT_IMPORT_ANNOTATOR = "import"
-ID_NAMESPACE = uuid.UUID("6f1c2a8e-3d5b-4e7a-9c0f-2b8d7e6a5c41")
 FINISHED = {ImageStatus.DONE.value, ImageStatus.EMPTY.value}
 
 
@@ -81,6 +84,51 @@ def _safe_folder(name: str) -> str:
     return re.sub(r"[^\w.@+-]+", "_", name).strip("._") or "annotator"
 
 
+def read_sizes(
+    services: Services, keys: Sequence[str], progress: Progress = _quiet
+) -> tuple[dict[str, ImageRef], dict[str, str]]:
+    """Each image's size: remembered in the database for its fingerprint, else from its
+    header (cached), several at a time where the source waits on the network (S3: a
+    ranged GET each). Unreadable or missing images come back apart, with the reason."""
+    try:
+        known = services.store.known_sizes(keys)
+    except StorageError:
+        known = {}  # only a shortcut: read the headers
+    learnt: dict[str, tuple[str, ImageInfo]] = {}
+
+    def one(key: str) -> ImageRef | str:
+        images = services.images
+        try:
+            remembered = known.get(key)
+            if remembered is not None and remembered[0] == images.fingerprint(key):
+                info = remembered[1]
+            else:
+                info = images.info(key)
+                learnt[key] = (images.fingerprint(key), info)
+        except (ImageNotFound, UnreadableImage) as exc:
+            return str(exc)
+        return ImageRef(key, info.width, info.height)
+
+    refs: dict[str, ImageRef] = {}
+    unreadable: dict[str, str] = {}
+    workers = getattr(services.images.source, "parallel_reads", 1)
+    with ThreadPoolExecutor(max_workers=workers) if workers > 1 else nullcontext() as pool:
+        answers = pool.map(one, keys) if pool is not None else map(one, keys)
+        for number, (key, found) in enumerate(zip(keys, answers)):
+            if number % 100 == 0:
+                progress(number, len(keys), "reading image sizes")
+            if isinstance(found, str):
+                unreadable[key] = found
+            else:
+                refs[key] = found
+    if learnt:
+        try:
+            services.store.remember_sizes(learnt)
+        except StorageError:
+            pass  # they will be read again next time
+    return refs, unreadable
+
+
 # ---------------------------------------------------------------- export
 
 
@@ -95,9 +143,9 @@ def collect_export(
     prefix = f"{batch}/" if batch else ""
     rows = services.store.export_rows(annotator, key_prefix=prefix)
     shapes: dict[tuple[str, str], list[Shape]] = {}
-    for record in rows.annotations:
-        shape = Shape(record.label, record.kind, record.coords, record.points)
-        shapes.setdefault((record.image_key, record.annotator), []).append(shape)
+    for row in rows.shapes:
+        shape = Shape(row.label, row.kind, row.coords, row.points)  # type: ignore[arg-type]
+        shapes.setdefault((row.image_key, row.annotator), []).append(shape)
     pairs = set(shapes) | {pair for pair, status in rows.statuses.items() if status in FINISHED}
     if batch is not None:
         pairs = {pair for pair in pairs if in_batch(pair[0], batch)}
@@ -105,20 +153,10 @@ def collect_export(
         whose = f"{annotator}'s" if annotator else "any"
         where = f" in batch {batch or '(top level)'}" if batch is not None else ""
         raise ExportFailed(f"there are no finished images of {whose} annotations{where} to export")
-    keys = sorted({key for key, _ in pairs})
-    refs: dict[str, ImageRef] = {}
+    refs, unreadable = read_sizes(services, sorted({key for key, _ in pairs}), progress)
+    progress(1, 1, "writing")
     warnings: list[str] = []
-    missing: list[str] = []
-    for number, key in enumerate(keys):
-        if number % 50 == 0:
-            progress(number, len(keys), "reading image sizes")
-        try:
-            info = services.images.info(key)
-        except (ImageNotFound, UnreadableImage):
-            missing.append(key)
-            continue
-        refs[key] = ImageRef(key, info.width, info.height)
-    progress(len(keys), len(keys), "writing")
+    missing = sorted(unreadable)
     if missing:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
         warnings.append(f"{len(missing)} image(s) left out: not readable in the source ({shown})")
@@ -237,38 +275,20 @@ def match_images(
             problems.append(f"image {name!r} matches several images in the source: {shown}")
         elif found is not None:
             keys[name] = found
-    refs: dict[str, ImageRef] = {}
-    sizes: dict[str, ImageRef] = {}
-    for number, (name, key) in enumerate(sorted(keys.items())):
-        if number % 50 == 0:
-            progress(number, len(keys), "reading image sizes")
-        if key not in sizes:
-            try:
-                info = services.images.info(key)
-            except (ImageNotFound, UnreadableImage) as exc:
-                problems.append(f"image {key}: {exc}")
-                continue
-            sizes[key] = ImageRef(key, info.width, info.height)
-        refs[name] = sizes[key]
+    sizes, unreadable = read_sizes(services, sorted(set(keys.values())), progress)
+    problems.extend(f"image {key}: {reason}" for key, reason in sorted(unreadable.items()))
     if problems:
         raise ImportRejected(tuple(problems))
-    return refs
+    return {name: sizes[key] for name, key in keys.items()}
 
 
-def shape_id(key: str, annotator: str, number: int, shape: Shape) -> str:
-    """A stable id, so importing the same file twice finds its shapes already stored."""
-    text = "\x1f".join(
-        (
-            key,
-            annotator,
-            str(number),
-            shape.label,
-            shape.kind,
-            repr(shape.coords),
-            repr(shape.points),
-        )
-    )
-    return str(uuid.uuid5(ID_NAMESPACE, text))
+def image_id_prefix(item: ImageAnnotations) -> str:
+    """A stable id stem for one annotator's shapes on one image, made from all of them:
+    importing the same file twice finds its shapes already stored; if any shape of the
+    image changed, all of its shapes get new ids and replace the old ones."""
+    content = repr([(s.label, s.kind, s.coords, s.points) for s in item.shapes])
+    text = "\x1f".join((item.image.key, item.annotator, content))
+    return "i" + hashlib.blake2b(text.encode(), digest_size=15).hexdigest()
 
 
 def records_of(items: Sequence[ImageAnnotations]) -> list[tuple[str, str, list[Annotation]]]:
@@ -276,17 +296,17 @@ def records_of(items: Sequence[ImageAnnotations]) -> list[tuple[str, str, list[A
     now = utc_now()
     groups = []
     for item in items:
-        key, who = item.image.key, item.annotator
+        key, who, stem = item.image.key, item.annotator, image_id_prefix(item)
         records = [
             Annotation(
-                id=shape_id(key, who, number, shape),
+                id=f"{stem}-{number}",
                 image_key=key,
                 annotator=who,
                 label=shape.label,
                 kind=shape.kind,
                 coords=shape.coords,
                 points=shape.points,
-                created_at=now,
+                created_at=now + timedelta(microseconds=number),  # keeps the file's order
                 updated_at=now,
                 source="import",
             )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from storage.catalog import Catalog
 
@@ -23,8 +23,8 @@ def all_keys(catalog: Catalog, progress: Progress | None = None) -> list[str]:
 
 
 def _stem(name: str) -> str:
-    path = PurePosixPath(name)
-    return str(path.with_suffix("")) if path.suffix else name
+    root, extension = posixpath.splitext(name)
+    return root if extension else name
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class NameIndex:
         by_base_stem: dict[str, list[str]] = {}
         key_set = frozenset(keys)
         for key in sorted(key_set):
-            base = PurePosixPath(key).name
+            base = posixpath.basename(key)
             by_stem.setdefault(_stem(key), []).append(key)
             by_base.setdefault(base, []).append(key)
             by_base_stem.setdefault(_stem(base), []).append(key)
@@ -57,7 +57,7 @@ class NameIndex:
         name = name[2:] if name.startswith("./") else name
         if name in self.keys:
             return name
-        base = PurePosixPath(name).name
+        base = posixpath.basename(name)
         for table, probe in (
             (self.by_stem, name),
             (self.by_base, base),

@@ -17,6 +17,7 @@ from domain.status import ImageStatus
 from storage.annotation_store import AnnotationStore
 from storage.autosave import autosave
 from storage.errors import SaveFailed
+from storage.renditions import ImageInfo
 
 T0 = datetime(2024, 5, 1, 9, 0, 0, 123456, tzinfo=UTC)
 
@@ -273,9 +274,18 @@ def test_export_rows_filter_by_annotator_and_key_prefix(store: AnnotationStore) 
     everything = store.export_rows()
     alice_batch = store.export_rows("alice", key_prefix="batch/")
 
-    assert sorted(r.id for r in everything.annotations) == ["a1", "a2", "b1"]
-    assert [r.id for r in alice_batch.annotations] == ["a1"]
+    assert sorted((r.image_key, r.annotator) for r in everything.shapes) == [
+        ("batch/a.jpg", "alice"),
+        ("batch/a.jpg", "bob"),
+        ("other/c.jpg", "alice"),
+    ]
+    assert alice_batch.shapes == [
+        ("batch/a.jpg", "alice", "person", "rect", (10.0, 20.5, 110.0, 220.25), ())
+    ]
     assert alice_batch.statuses == {("batch/a.jpg", "alice"): "done"}
+
+
+POINTS = ((1.5, 2.0), (30.0, 4.25), (5.0, 60.0))
 
 
 def test_replace_images_sets_shapes_and_statuses_and_is_idempotent(
@@ -287,7 +297,10 @@ def test_replace_images_sets_shapes_and_statuses_and_is_idempotent(
         (
             "batch/a.jpg",
             "model",
-            [shape("n1", annotator="model"), shape("n2", 1, annotator="model")],
+            [
+                shape("n1", annotator="model"),
+                shape("n2", 1, annotator="model", kind="polygon", coords=(), points=POINTS),
+            ],
         ),
         ("batch/b.jpg", "model", []),
     ]
@@ -297,7 +310,7 @@ def test_replace_images_sets_shapes_and_statuses_and_is_idempotent(
 
     assert (first.inserted, first.deleted) == (2, 1)
     assert (second.inserted, second.deleted, second.unchanged) == (0, 0, 2)
-    assert [r.id for r in store.annotations_for("batch/a.jpg", "model")] == ["n1", "n2"]
+    assert store.annotations_for("batch/a.jpg", "model") == list(groups[0][2])  # times too
     assert [r.id for r in store.annotations_for("batch/a.jpg", "alice")] == ["mine"]
     assert store.statuses_for("model") == {"batch/a.jpg": "done", "batch/b.jpg": "empty"}
 
@@ -315,3 +328,14 @@ def test_replace_images_writes_nothing_when_one_row_fails(store: AnnotationStore
     assert store.annotations_for("batch/b.jpg", "model") == []
     assert store.statuses_for("model") == {}
     assert [r.id for r in store.annotations_for("batch/a.jpg", "alice")] == ["taken"]
+
+
+def test_image_sizes_are_remembered_by_fingerprint(store: AnnotationStore) -> None:
+    wide, tall = ImageInfo(640, 480, "JPEG", "RGB", 1), ImageInfo(300, 500, "PNG", "RGBA", 6)
+    store.remember_sizes({"a.jpg": ("f1", wide), "b/c.png": ("f2", tall)})
+    store.remember_sizes({"a.jpg": ("f3", tall)})  # the file changed
+
+    assert store.known_sizes(["a.jpg", "b/c.png", "gone.jpg"]) == {
+        "a.jpg": ("f3", tall),
+        "b/c.png": ("f2", tall),
+    }

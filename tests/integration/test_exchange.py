@@ -85,7 +85,7 @@ def alice_draws(services: Services) -> None:
 def shapes_of(services: Services, who: str) -> dict[str, list[tuple]]:
     rows = services.store.export_rows(who)
     found: dict[str, list[tuple]] = {}
-    for r in rows.annotations:
+    for r in rows.shapes:
         found.setdefault(r.image_key, []).append((r.label, r.kind, r.coords, r.points))
     return found
 
@@ -230,3 +230,60 @@ def test_export_of_one_batch(services: Services) -> None:
 def test_export_with_nothing_finished_says_so(services: Services) -> None:
     with pytest.raises(ExportFailed, match="no finished images"):
         export_annotations(services, "coco", "nobody")
+
+
+def test_an_unreadable_image_is_refused_on_import_and_left_out_of_exports(
+    services: Services, tmp_path: Path
+) -> None:
+    alice_draws(services)
+    (tmp_path / "images" / WIDE).write_bytes(b"not a jpeg at all")
+    data = f"image,label,x0,y0,x1,y1\n{WIDE},person,0.1,0.1,0.2,0.2\n".encode()
+
+    with pytest.raises(ImportRejected, match=f"image {WIDE}: {WIDE} is not an image Concord can"):
+        import_annotations(services, "csv-normalized", "c.csv", data)
+    exported = export_annotations(services, "csv", "alice")
+
+    assert "1 image(s) left out: not readable in the source (site-a/wide.jpg)" in (
+        exported.summary()
+    )
+    assert WIDE not in exported.content.decode()
+
+
+def test_a_corrected_file_replaces_only_the_images_that_changed(services: Services) -> None:
+    header = "image,label,x0,y0,x1,y1\n"
+    first = f"{WIDE},person,0.1,0.1,0.2,0.2\n{WIDE},animal,0.3,0.3,0.4,0.4\n{OTHER},car,0,0,1,1\n"
+    first = first.replace("car", "vehicle")
+    fixed = first.replace("0.3,0.3,0.4,0.4", "0.3,0.3,0.5,0.5")
+
+    import_annotations(services, "csv-normalized", "p.csv", (header + first).encode(), "model")
+    report = import_annotations(
+        services, "csv-normalized", "p.csv", (header + fixed).encode(), "model"
+    )
+
+    assert (report.inserted, report.deleted) == (2, 2)  # WIDE's two shapes; OTHER untouched
+    assert shapes_of(services, "model")[WIDE][1][2] == (192.0, 144.0, 320.0, 240.0)
+
+
+def test_sizes_read_once_are_remembered_by_the_database(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice_draws(services)
+    export_annotations(services, "csv", "alice")  # reads WIDE, TALL and OTHER's headers
+    fresh = build_services(services.settings)  # a new worker: empty in-process caches
+    reads: list[str] = []
+    read_head_meta = fresh.images.source.read_head_meta
+    monkeypatch.setattr(
+        fresh.images.source,
+        "read_head_meta",
+        lambda key, size: reads.append(key) or read_head_meta(key, size),
+    )
+    rows = f"image,label,x0,y0,x1,y1\n{WIDE},person,0,0,1,1\n{OTHER},person,0,0,1,1\n"
+
+    import_annotations(fresh, "csv-normalized", "p.csv", rows.encode(), "model")
+    Image.new("RGB", (100, 50)).save(tmp_path / "images" / OTHER)  # the file changes
+    report = import_annotations(fresh, "csv-normalized", "p.csv", rows.encode(), "model")
+
+    assert reads == [OTHER]  # only the changed image's header was read again
+    assert shapes_of(fresh, "model")[OTHER][0][2] == (0.0, 0.0, 100.0, 50.0)
+    assert report.inserted == 1
+    fresh.store.engine.dispose()

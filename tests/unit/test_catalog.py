@@ -182,3 +182,19 @@ def test_step_moves_within_the_batch_and_stops_at_its_ends(source) -> None:
     assert step(catalog, second, -2) == second
     assert step(catalog, Place("day1", day1(5), 4), 1) == Place("day1", day1(5), 4)
     assert step(catalog, Place("day2", None, None), 1) == Place("day2", None, None)
+
+
+def test_the_pages_of_one_listing_scan_the_folder_once(
+    source: CountingSource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scans: list[str] = []
+    scan_now = source._scan_now
+    monkeypatch.setattr(source, "_scan_now", lambda batch: scans.append(batch) or scan_now(batch))
+    catalog = Catalog(source, DictCache(), page_size=2)
+
+    keys = catalog.keys_from("day1", 0, catalog.total("day1"))
+    catalog.refresh()
+    again = catalog.keys_from("day1", 0, 5)
+
+    assert keys == again == [f"day1/img{n:02d}.jpg" for n in range(1, 6)]
+    assert scans == ["day1", "day1"]  # three pages each time; a listing from the start rescans

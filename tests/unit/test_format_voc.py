@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from formats.archive import zip_files
-from formats.model import ExportSet, FormatError, ImageRef, Shape
+from formats.model import ExportSet, FormatError, ImageAnnotations, ImageRef, Shape
 from formats.registry import codec_for, read_upload
 from formats.resolve import ImportRejected, resolve
 from formats.voc import export_voc, import_voc
@@ -246,3 +246,18 @@ def test_two_images_of_the_same_stem_get_distinct_files_and_both_come_back():
     assert sorted(archive) == ["Annotations/a.png.xml", "Annotations/a.xml"]
     assert_same_shapes(got["a.jpg"], (RECT,))
     assert got["a.png"] == ()
+
+
+def test_markup_in_labels_and_names_is_escaped_and_comes_back() -> None:
+    image = ImageRef('R&D/<odd> "name".jpg', 64, 48)
+    shapes = (Shape('a<b & "c"', "polygon", (), ((1.0, 2.0), (30.0, 4.0), (10.0, 40.0))),)
+    data = ExportSet(('a<b & "c"',), (ImageAnnotations(image, "alice", shapes),))
+
+    content = export_voc(data)
+    member = zip_members(content)['Annotations/R&D/<odd> "name".xml']
+    ET.fromstring(member)  # well-formed
+    back = import_voc(zip_members(content))
+
+    assert back[0].name == image.key
+    assert back[0].shapes[0].label == 'a<b & "c"'
+    assert back[0].shapes[0].points == shapes[0].points

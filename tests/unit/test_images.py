@@ -13,7 +13,7 @@ from PIL import Image
 from storage.catalog import Catalog
 from storage.errors import ImageNotFound, StorageError, UnreadableImage
 from storage.image_service import ImageService, Rendition
-from storage.images import KeyPage, LocalFolderSource
+from storage.images import KeyPage, LocalFolderSource, ObjectMeta
 from storage.renditions import ImageInfo, display_rendition, image_info, set_pixel_limit
 from tests.unit.callback_support import DictCache
 
@@ -359,6 +359,7 @@ class CountingSource(LocalFolderSource):
         super().__init__(root)
         self.reads: list[str] = []
         self.heads: list[str] = []
+        self.stats: list[str] = []
         self.signed: list[str] = []
 
     def read(self, key: str) -> bytes:
@@ -368,6 +369,14 @@ class CountingSource(LocalFolderSource):
     def read_head(self, key: str, size: int) -> bytes:
         self.heads.append(key)
         return super().read_head(key, size)
+
+    def read_head_meta(self, key: str, size: int) -> tuple[bytes, ObjectMeta]:
+        self.heads.append(key)
+        return super().read_head_meta(key, size)
+
+    def stat(self, key: str) -> ObjectMeta:
+        self.stats.append(key)
+        return super().stat(key)
 
     def presigned_url(self, key: str, expires: int) -> str | None:
         self.signed.append(key)
@@ -421,6 +430,9 @@ def test_info_reads_only_the_header_once(service_root: Path) -> None:
     assert size_of(service.info("photo.jpg")) == (1200, 600)
     assert source.heads == ["photo.jpg"]
     assert source.reads == []
+    assert source.stats == []  # size and version came with the header
+    assert service.etag("photo.jpg") == service.etag("photo.jpg")
+    assert source.stats == []  # and were cached for the ETag
 
 
 def test_info_reads_the_whole_file_when_the_header_is_longer_than_the_head(
