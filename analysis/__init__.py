@@ -1,0 +1,1 @@
+"""Agreement, bias and consensus: pandas/numpy/scipy; no Dash, no I/O."""
