@@ -7,9 +7,13 @@ python cli.py export --format FORMAT [--annotator NAME] [--batch NAME] --out PAT
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from analysis.report import agreement_report
 
 from config import ConfigError, load_settings
 from domain.errors import DomainError
@@ -18,6 +22,7 @@ from formats.registry import CODECS, FORMAT_NAMES
 from formats.resolve import ImportRejected
 from storage.errors import StorageError
 from storage.runtime import Services, build_services
+from workflows.agreement import load_work
 from workflows.exchange import DEFAULT_IMPORT_ANNOTATOR, export_annotations, import_annotations
 
 FORMATS_HELP = "; ".join(f"{name}: {codec.title}" for name, codec in CODECS.items())
@@ -82,6 +87,55 @@ def run_export(args: argparse.Namespace) -> str:
     return f"wrote {out} ({len(exported.content):,} bytes): {exported.summary()}"
 
 
+def _number(value: object, digits: int = 3) -> str:
+    return (
+        "-" if value is None else f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+    )
+
+
+def format_agreement(data: dict[str, Any]) -> str:
+    """The agreement report as text tables (the --json object, readable)."""
+    alpha = data.get("label_alpha") or {}
+    lines = [
+        f"Agreement at IoU >= {data['iou_threshold']:.2f} over {data['images']} image(s) "
+        f"with 2+ annotators; annotators: {', '.join(data['annotators']) or 'none'}",
+        f"Label reliability, Krippendorff's alpha (nominal): {_number(alpha.get('value'))} "
+        f"(95% CI {_number(alpha.get('ci_low'))} to {_number(alpha.get('ci_high'))})",
+        f"Objects vs no objects, alpha: {_number(data.get('presence_alpha'))}",
+        "",
+        "Pairwise        a vs b: images   F1  mean IoU  label kappa",
+    ]
+    for pair in data["pairwise"]:
+        lines.append(
+            f"  {pair['a']:>12} vs {pair['b']:<12} {pair['images']:>6} {_number(pair['f1'])} "
+            f"{_number(pair['mean_iou']):>9} {_number(pair['label_kappa']):>12}"
+        )
+    lines += [
+        "",
+        "Per annotator, against the consensus of the others:",
+        "  annotator     images objects log-area    dx     dy  miss  extra/img  kappa",
+    ]
+    for row in data["per_annotator"]:
+        lines.append(
+            f"  {row['annotator']:<12} {row['images']:>7} {row['objects']:>7} "
+            f"{_number(row['log_area_ratio']):>8} {_number(row['dx']):>6} {_number(row['dy']):>6} "
+            f"{_number(row['miss_rate'], 2):>5} {_number(row['extra_per_image'], 2):>10} "
+            f"{_number(row['label_kappa_vs_consensus']):>6}"
+        )
+    return "\n".join(lines)
+
+
+def run_agreement(args: argparse.Namespace) -> str:
+    """The agreement report, as text or JSON."""
+    if not 0 < args.iou <= 1:
+        raise CliError(f"--iou {args.iou} is outside (0, 1]")
+    work = load_work(_services(), args.batch)
+    data = agreement_report(work, iou_threshold=args.iou).to_json()
+    if args.json:
+        return json.dumps(data, indent=2, allow_nan=False)
+    return format_agreement(data)
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser, with a sub-command per task."""
     main = argparse.ArgumentParser(
@@ -121,6 +175,18 @@ def parser() -> argparse.ArgumentParser:
     exp.add_argument("--segments", action="store_true", help="yolo: polygons as segment lines")
     exp.add_argument("--out", required=True, help="the file to write")
     exp.set_defaults(run=run_export)
+
+    agree = commands.add_parser(
+        "agreement",
+        help="inter-annotator agreement and each annotator's bias",
+        description="Agreement between annotators over the images two or more of them finished: "
+        "Krippendorff's alpha on labels (objects matched by IoU first), pairwise F1, IoU and "
+        "kappa, and each annotator's bias against the consensus of the others.",
+    )
+    agree.add_argument("--iou", type=float, default=0.5, help="IoU threshold (default 0.5)")
+    agree.add_argument("--batch", help="one batch only")
+    agree.add_argument("--json", action="store_true", help="print a JSON object")
+    agree.set_defaults(run=run_agreement)
     return main
 
 

@@ -121,3 +121,37 @@ def test_a_bad_format_name_is_refused_by_the_parser() -> None:
 
     assert result.returncode == 2
     assert "invalid choice: 'xml'" in result.stderr
+
+
+def test_agreement_of_imported_annotators(env: dict[str, str], tmp_path: Path) -> None:
+    rows = [
+        "image,annotator,label,kind,x0,y0,x1,y1,points",
+        "site/a.jpg,ann,car,rect,10,10,110,60,",
+        "site/a.jpg,bob,car,rect,12,10,110,62,",
+        "site/a.jpg,ann,bike,rect,300,300,400,400,",  # bob missed it
+        "site/b.jpg,ann,,,,,,,",
+        "site/b.jpg,bob,,,,,,,",
+    ]
+    (tmp_path / "two.csv").write_text("\n".join(rows) + "\n")
+    assert run(env, "import", str(tmp_path / "two.csv"), "--format", "csv").returncode == 0
+
+    result = run(env, "agreement", "--json", "--iou", "0.5")
+    text = run(env, "agreement")
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["iou_threshold"] == 0.5
+    assert (report["images"], report["annotators"]) == (2, ["ann", "bob"])
+    pair = report["pairwise"][0]
+    assert (pair["a"], pair["b"], pair["images"]) == ("ann", "bob", 2)
+    assert pair["f1"] == pytest.approx(2 * 1 / (2 + 1))  # one match of 2 + 1 objects
+    ann, bob = (
+        next(r for r in report["per_annotator"] if r["annotator"] == who) for who in ("ann", "bob")
+    )
+    # against ann alone (the others' consensus), bob missed the bike: 1 of 2 objects
+    assert bob["miss_rate"] == pytest.approx(0.5)
+    assert ann["extra_per_image"] == pytest.approx(0.5)  # the bike, over 2 images
+    for key in ("log_area_ratio", "dx", "dy", "extra_per_image", "label_kappa_vs_consensus"):
+        assert key in bob
+    assert "seconds_per_image" in bob
+    assert text.returncode == 0 and "Krippendorff's alpha" in text.stdout

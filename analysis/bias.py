@@ -1,0 +1,170 @@
+"""How one annotator's objects differ from what the others agree on: size, position, misses, labels.
+
+Method: annotator k is compared with the LEAVE-ONE-OUT consensus, consensus_of(work.without(k))
+(analysis.consensus), so k's own boxes never pull the reference towards themselves, on every
+image k finished that at least one other annotator finished too. k's shapes are matched to the
+consensus boxes one-to-one, count-first at IoU >= t (analysis.matching). For each matched pair,
+with k's bounding box (x0, y0, x1, y1) and the consensus box c of width w_c and height h_c:
+
+    log area ratio  ln(A_k / A_c)                  (0: same size; ln 1.44 = 0.365: 20 % wider
+                                                    and 20 % taller)
+    centre offsets  dx = (cx_k - cx_c) / w_c, dy = (cy_k - cy_c) / h_c    (y down)
+    edge offsets    left = (c.x0 - k.x0) / w_c, right = (k.x1 - c.x1) / w_c,
+                    top = (c.y0 - k.y0) / h_c, bottom = (k.y1 - c.y1) / h_c
+                    (positive: k's edge lies outside the consensus box)
+
+The log ratio makes "twice as large" and "half as large" symmetric; offsets relative to the
+consensus size let small and large objects be pooled. There is no standard published set of
+such measures; these are plain box geometry, defined here. Summaries are medians, robust to
+the odd mismatched pair; the per-object lists are kept for plots.
+
+Miss rate = consensus objects k did not match / all consensus objects on those images; extras
+per image = k's unmatched shapes / those images; label kappa = Cohen's kappa of consensus
+label vs k's label over matched pairs; the confusion matrix has rows = consensus label and
+columns = k's label, each row divided by its total (sklearn.metrics.confusion_matrix with
+normalize="true"; a label that never occurs in the consensus gets a row of zeros).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from statistics import median
+
+import numpy as np
+from sklearn.metrics import confusion_matrix
+
+from analysis.consensus import ConsensusObject, consensus_of
+from analysis.pairwise import pair_matches
+from analysis.reliability import cohen_kappa
+from analysis.work import Work
+from domain.geometry import bounding_box
+
+EDGES = ("left", "right", "top", "bottom")
+
+
+@dataclass(frozen=True)
+class AnnotatorBias:
+    """One annotator against the leave-one-out consensus; per-object tuples are per matched pair.
+
+    images: images compared; objects: the annotator's shapes on them; consensus_objects: the
+    others' consensus objects on them; matched: one-to-one pairs of the two. seconds_per_image
+    (median active seconds per image) is None until annotation time is recorded; alpha_effect =
+    alpha(everyone) - alpha(everyone but this annotator), filled in by analysis.report (nan
+    when not computed).
+    """
+
+    annotator: str
+    images: int
+    objects: int
+    consensus_objects: int
+    matched: int
+    log_area_ratio: tuple[float, ...]
+    dx: tuple[float, ...]
+    dy: tuple[float, ...]
+    left: tuple[float, ...]
+    right: tuple[float, ...]
+    top: tuple[float, ...]
+    bottom: tuple[float, ...]
+    miss_rate: float
+    extra_per_image: float
+    label_kappa: float
+    confusion_labels: tuple[str, ...]
+    confusion: tuple[tuple[float, ...], ...]
+    seconds_per_image: float | None = None
+    alpha_effect: float = math.nan
+
+    def median(self, measure: str) -> float:
+        """Median of a per-object measure (e.g. "dx", "left"); nan when nothing matched."""
+        values: tuple[float, ...] = getattr(self, measure)
+        return float(median(values)) if values else math.nan
+
+
+def annotator_bias(
+    work: Work,
+    annotator: str,
+    threshold: float = 0.5,
+    alpha_effect: float = math.nan,
+    reference: Mapping[str, Sequence[ConsensusObject]] | None = None,
+) -> AnnotatorBias:
+    """The bias measures of one annotator against the others' consensus (see module doc).
+
+    reference, when given, must be consensus_of(work.without(annotator), threshold), computed
+    elsewhere already (analysis.report shares the units with the leave-one-out alpha).
+    """
+    if reference is None:
+        reference = consensus_of(work.without(annotator), threshold)
+    measures: dict[str, list[float]] = {name: [] for name in ("log_area_ratio", "dx", "dy", *EDGES)}
+    mine: list[str] = []
+    theirs: list[str] = []
+    images = objects = consensus_objects = matched = 0
+    for image in work.images:
+        done = work.by_image[image]
+        if annotator not in done or image not in reference:
+            continue
+        shapes, agreed = done[annotator], reference[image]
+        (pairs,) = pair_matches(shapes, [item.as_annotation() for item in agreed], (threshold,))
+        images += 1
+        objects += len(shapes)
+        consensus_objects += len(agreed)
+        matched += len(pairs)
+        for i, j, _ in pairs:
+            mine.append(shapes[i].label)
+            theirs.append(agreed[j].label)
+            offsets = box_offsets(bounding_box(shapes[i]), agreed[j].box)
+            if offsets is not None:  # always, as a flat box overlaps nothing; kept for safety
+                for name, value in offsets.items():
+                    measures[name].append(value)
+    labels, matrix = normalised_confusion(theirs, mine)
+    return AnnotatorBias(
+        annotator=annotator,
+        images=images,
+        objects=objects,
+        consensus_objects=consensus_objects,
+        matched=matched,
+        **{name: tuple(values) for name, values in measures.items()},  # type: ignore[arg-type]
+        miss_rate=(
+            (consensus_objects - matched) / consensus_objects if consensus_objects else math.nan
+        ),
+        extra_per_image=(objects - matched) / images if images else math.nan,
+        label_kappa=cohen_kappa(theirs, mine),
+        confusion_labels=labels,
+        confusion=matrix,
+        alpha_effect=alpha_effect,
+    )
+
+
+def box_offsets(
+    box: tuple[float, float, float, float], reference: tuple[float, float, float, float]
+) -> dict[str, float] | None:
+    """Log area ratio, centre and edge offsets of box against reference; None if either is flat."""
+    x0, y0, x1, y1 = box
+    c0, d0, c1, d1 = reference
+    width, height = c1 - c0, d1 - d0
+    if width <= 0 or height <= 0 or x1 <= x0 or y1 <= y0:
+        return None
+    return {
+        "log_area_ratio": math.log((x1 - x0) * (y1 - y0) / (width * height)),
+        "dx": ((x0 + x1) - (c0 + c1)) / 2.0 / width,
+        "dy": ((y0 + y1) - (d0 + d1)) / 2.0 / height,
+        "left": (c0 - x0) / width,
+        "right": (x1 - c1) / width,
+        "top": (d0 - y0) / height,
+        "bottom": (y1 - d1) / height,
+    }
+
+
+def normalised_confusion(
+    reference: list[str], labels: list[str]
+) -> tuple[tuple[str, ...], tuple[tuple[float, ...], ...]]:
+    """Label order (sorted union) and the row-normalised confusion matrix (rows = reference)."""
+    order = sorted(set(reference) | set(labels))
+    if not order:
+        return (), ()
+    with warnings.catch_warnings():
+        # one label only: sklearn warns that it cannot know the others; we passed them all
+        warnings.simplefilter("ignore", UserWarning)
+        matrix = confusion_matrix(reference, labels, labels=order, normalize="true")
+    return tuple(order), tuple(tuple(float(v) for v in row) for row in np.asarray(matrix))

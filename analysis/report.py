@@ -1,0 +1,295 @@
+"""The agreement report: label and presence reliability, pairwise agreement, annotator bias.
+
+Label reliability is Krippendorff's alpha, nominal level (analysis.reliability), over the units
+of every image finished by two or more annotators (analysis.units): coders are the annotators,
+a unit's value for a coder is their label, MISSED when they finished the image without drawing
+the object (so "not drawn" is a category and a miss counts as disagreement), and missing data
+(None) when they did not finish the image. Single-coded units carry no pairable values, so
+images finished by one annotator would add nothing. This is the "localization first" route
+from detection annotations to reliability data of Tschirschwitz et al. 2022 (DAGM GCPR).
+
+Presence reliability asks only whether there is anything to draw: one unit per image, each
+finishing annotator's value is True when they drew at least one shape, else False. Its alpha
+is nan when every value is the same (an undefined D_e = 0, Krippendorff 2011), e.g. when
+everyone drew on every image or every image was found empty.
+
+Each alpha comes with a 95 % percentile bootstrap interval that resamples IMAGES with
+replacement and rebuilds the reliability data from their units (analysis.reliability
+.bootstrap_ci, seed 0): the units of one image are not independent, so the image is the unit of
+resampling, the cluster bootstrap (Field & Welsh 2007, "Bootstrapping clustered data", Journal
+of the Royal Statistical Society B 69(3):369-390). In JSON, label_alpha is an object
+{value, ci_low, ci_high}, presence_alpha a number with its interval in presence_alpha_ci
+{ci_low, ci_high}, and every undefined number (nan) is null.
+
+The effect of annotator k on alpha is alpha(everyone) - alpha(everyone but k), where the
+second alpha is computed from scratch on work.without(k) (units re-clustered without k's
+shapes, so objects only k drew disappear rather than become agreed misses): negative means
+the group agrees less with k than without.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from analysis.bias import EDGES, AnnotatorBias, annotator_bias
+from analysis.consensus import ConsensusObject, unit_consensus
+from analysis.pairwise import PairAgreement, disagreement_by_image, pairwise_agreement
+from analysis.reliability import bootstrap_ci, krippendorff_alpha
+from analysis.units import Unit, image_units, unit_labels
+from analysis.work import Work
+
+__all__ = [  # disagreement_by_image lives in analysis.pairwise; offered here with the rest
+    "AgreementReport",
+    "Estimate",
+    "additive_alpha_terms",
+    "agreement_report",
+    "alpha_of_columns",
+    "consensus_from_units",
+    "disagreement_by_image",
+    "json_number",
+    "label_alpha",
+    "label_columns",
+    "nominal_alpha_from_terms",
+    "presence_alpha",
+    "presence_columns",
+    "units_of",
+]
+
+# per image, the reliability data columns of its units (one value per coder, None = missing)
+Columns = dict[str, list[list[Any]]]
+Units = dict[str, list[Unit]]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its 95 % bootstrap interval (nan: undefined)."""
+
+    value: float
+    ci_low: float
+    ci_high: float
+
+    def to_json(self) -> dict[str, float | None]:
+        """{value, ci_low, ci_high} with nan as None."""
+        return {
+            "value": json_number(self.value),
+            "ci_low": json_number(self.ci_low),
+            "ci_high": json_number(self.ci_high),
+        }
+
+
+@dataclass(frozen=True)
+class AgreementReport:
+    """Everything the agreement page shows, for one IoU threshold."""
+
+    iou_threshold: float
+    images: int
+    annotators: tuple[str, ...]
+    label_alpha: Estimate
+    presence_alpha: Estimate
+    pairwise: tuple[PairAgreement, ...]
+    per_annotator: tuple[AnnotatorBias, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """A dict json.dumps accepts with allow_nan=False; per-object lists are left out."""
+        return {
+            "iou_threshold": self.iou_threshold,
+            "images": self.images,
+            "annotators": list(self.annotators),
+            "label_alpha": self.label_alpha.to_json(),
+            "presence_alpha": json_number(self.presence_alpha.value),
+            "presence_alpha_ci": {
+                "ci_low": json_number(self.presence_alpha.ci_low),
+                "ci_high": json_number(self.presence_alpha.ci_high),
+            },
+            "pairwise": [_pair_json(pair) for pair in self.pairwise],
+            "per_annotator": [_bias_json(bias) for bias in self.per_annotator],
+        }
+
+
+def agreement_report(
+    work: Work, iou_threshold: float = 0.5, resamples: int = 200
+) -> AgreementReport:
+    """Label and presence alpha with bootstrap intervals, pairwise agreement and per-annotator
+    bias against the leave-one-out consensus, at one IoU threshold."""
+    columns = label_columns(work, units_of(work, iou_threshold))
+    overall = alpha_of_columns(columns)
+    per_annotator = []
+    for annotator in work.annotators:
+        # one clustering of the others serves both their consensus and their alpha
+        others = work.without(annotator)
+        units = units_of(others, iou_threshold)
+        effect = overall - alpha_of_columns(label_columns(others, units))
+        reference = consensus_from_units(others, units)
+        per_annotator.append(
+            annotator_bias(work, annotator, iou_threshold, effect, reference=reference)
+        )
+    return AgreementReport(
+        iou_threshold=iou_threshold,
+        images=len(work.shared_images(2)),
+        annotators=work.annotators,
+        label_alpha=_estimate(columns, resamples),
+        presence_alpha=_estimate(presence_columns(work), resamples),
+        pairwise=pairwise_agreement(work, iou_threshold),
+        per_annotator=tuple(per_annotator),
+    )
+
+
+def units_of(work: Work, threshold: float = 0.5) -> Units:
+    """The units (analysis.units.image_units) of every image someone finished."""
+    return {
+        image: image_units(image, work.by_image[image], threshold)
+        for image in work.images
+        if work.by_image[image]
+    }
+
+
+def consensus_from_units(work: Work, units: Units) -> dict[str, list[ConsensusObject]]:
+    """consensus_of(work) from units computed already (same result, no second clustering)."""
+    result: dict[str, list[ConsensusObject]] = {}
+    for image, found in units.items():
+        agreed = (unit_consensus(unit, work.by_image[image]) for unit in found)
+        result[image] = [item for item in agreed if item is not None]
+    return result
+
+
+def label_columns(work: Work, units: Units) -> Columns:
+    """Per image finished by 2+ annotators, each unit's labels (coders = work.annotators)."""
+    coders = work.annotators
+    return {
+        image: [unit_labels(unit, work.by_image[image], coders) for unit in units[image]]
+        for image in work.shared_images(2)
+    }
+
+
+def presence_columns(work: Work) -> Columns:
+    """Per image finished by 2+ annotators, one unit: who drew anything (None: not finished)."""
+    coders = work.annotators
+    return {
+        image: [[len(done[who]) > 0 if who in done else None for who in coders]]
+        for image in work.shared_images(2)
+        for done in (work.by_image[image],)
+    }
+
+
+def alpha_of_columns(columns: Columns) -> float:
+    """Nominal Krippendorff's alpha (analysis.reliability) over the units of every image."""
+    units = [column for found in columns.values() for column in found]
+    if not units:
+        return math.nan
+    return krippendorff_alpha([list(row) for row in zip(*units)], "nominal")
+
+
+def label_alpha(work: Work, threshold: float = 0.5, resamples: int = 200) -> Estimate:
+    """Nominal alpha of the unit labels with an image-bootstrap interval (module doc)."""
+    return _estimate(label_columns(work, units_of(work, threshold)), resamples)
+
+
+def presence_alpha(work: Work, resamples: int = 200) -> Estimate:
+    """Nominal alpha of "drew anything" per image with an image-bootstrap interval."""
+    return _estimate(presence_columns(work), resamples)
+
+
+def additive_alpha_terms(columns: Columns) -> tuple[np.ndarray, np.ndarray]:
+    """Per image, the pairable value counts n_c (images x values) and the agreeing pairs
+    sum_u sum_c n_uc (n_uc - 1) / (m_u - 1) over its units with m_u >= 2 values.
+
+    Both are sums over units, so the alpha of any multiset of images follows from their sums
+    (nominal_alpha_from_terms) without rebuilding the reliability data; this is what makes
+    the image bootstrap cheap.
+    """
+    codes: dict[Any, int] = {}
+    found: list[tuple[Counter[int], float]] = []
+    for units in columns.values():
+        counts: Counter[int] = Counter()
+        agreeing = 0.0
+        for unit in units:
+            values = Counter(value for value in unit if value is not None)
+            paired = sum(values.values())
+            if paired < 2:
+                continue  # a value with nothing to pair with (Krippendorff 2011)
+            agreeing += sum(k * (k - 1) for k in values.values()) / (paired - 1)
+            for value, k in values.items():
+                counts[codes.setdefault(value, len(codes))] += k
+        found.append((counts, agreeing))
+    marginals = np.zeros((len(found), len(codes)))
+    for row, (counts, _) in enumerate(found):
+        for code, k in counts.items():
+            marginals[row, code] = k
+    return marginals, np.array([agreeing for _, agreeing in found], dtype=float)
+
+
+def nominal_alpha_from_terms(marginals: np.ndarray, agreeing: float) -> float:
+    """Nominal alpha from summed terms: o_cc sums to `agreeing`, so with n = sum n_c,
+    D_o is proportional to n - agreeing and alpha = 1 - (n - 1)(n - agreeing) / (n^2 - sum n_c^2)
+    (Krippendorff 2011); nan with fewer than two distinct values."""
+    if np.count_nonzero(marginals) < 2:
+        return math.nan
+    n = float(marginals.sum())
+    expected = n * n - float(np.sum(marginals * marginals))
+    return 1.0 - (n - 1.0) * (n - agreeing) / expected
+
+
+def json_number(value: float | None) -> float | None:
+    """A float JSON can carry: nan and infinities become None."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _estimate(columns: Columns, resamples: int) -> Estimate:
+    value = alpha_of_columns(columns)
+    if math.isnan(value):
+        return Estimate(value, math.nan, math.nan)
+    marginals, agreeing = additive_alpha_terms(columns)
+    images = len(columns)
+
+    def resampled(draw: Sequence[int]) -> float:
+        times = np.bincount(np.asarray(draw), minlength=images).astype(float)
+        return nominal_alpha_from_terms(times @ marginals, float(times @ agreeing))
+
+    low, high = bootstrap_ci(range(images), resampled, resamples, seed=0)
+    return Estimate(value, low, high)
+
+
+def _pair_json(pair: PairAgreement) -> dict[str, Any]:
+    return {
+        "a": pair.a,
+        "b": pair.b,
+        "images": pair.images,
+        "matched": pair.matched,
+        "drawn_a": pair.drawn_a,
+        "drawn_b": pair.drawn_b,
+        "f1": json_number(pair.f1),
+        "mean_iou": json_number(pair.mean_iou),
+        "label_kappa": json_number(pair.label_kappa),
+        "f1_over_thresholds": json_number(pair.f1_over_thresholds),
+    }
+
+
+def _bias_json(bias: AnnotatorBias) -> dict[str, Any]:
+    return {
+        "annotator": bias.annotator,
+        "images": bias.images,
+        "objects": bias.objects,
+        "consensus_objects": bias.consensus_objects,
+        "matched": bias.matched,
+        "log_area_ratio": json_number(bias.median("log_area_ratio")),
+        "dx": json_number(bias.median("dx")),
+        "dy": json_number(bias.median("dy")),
+        "edges": {edge: json_number(bias.median(edge)) for edge in EDGES},
+        "miss_rate": json_number(bias.miss_rate),
+        "extra_per_image": json_number(bias.extra_per_image),
+        "label_kappa_vs_consensus": json_number(bias.label_kappa),
+        "confusion": {
+            "labels": list(bias.confusion_labels),
+            "matrix": [[json_number(v) for v in row] for row in bias.confusion],
+        },
+        "seconds_per_image": json_number(bias.seconds_per_image),
+        "alpha_effect": json_number(bias.alpha_effect),
+    }

@@ -1,0 +1,63 @@
+"""Who finished which image with which shapes: the input of every agreement measure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from domain.annotation import Annotation
+
+FINISHED_STATUSES = frozenset({"done", "empty"})
+
+# image key -> annotator -> that annotator's shapes on the image (empty: found no objects)
+Shapes = Mapping[str, Mapping[str, tuple[Annotation, ...]]]
+
+
+@dataclass(frozen=True)
+class Work:
+    """Every finished (image, annotator) pair with its shapes.
+
+    An annotator finished an image when they drew on it or marked it done or empty; an
+    annotator who skipped it or never opened it is absent (missing data, not disagreement).
+    """
+
+    by_image: Shapes
+
+    @property
+    def annotators(self) -> tuple[str, ...]:
+        """Everyone who finished at least one image, sorted."""
+        return tuple(sorted({who for done in self.by_image.values() for who in done}))
+
+    @property
+    def images(self) -> tuple[str, ...]:
+        """Every image someone finished, sorted."""
+        return tuple(sorted(self.by_image))
+
+    def shared_images(self, minimum: int = 2) -> tuple[str, ...]:
+        """Images finished by at least `minimum` annotators."""
+        return tuple(key for key in self.images if len(self.by_image[key]) >= minimum)
+
+    def without(self, annotator: str) -> Work:
+        """The same work with one annotator left out (for leave-one-out comparisons)."""
+        return Work(
+            {
+                key: {who: shapes for who, shapes in done.items() if who != annotator}
+                for key, done in self.by_image.items()
+            }
+        )
+
+
+def work_of(annotations: Iterable[Annotation], statuses: Mapping[tuple[str, str], str]) -> Work:
+    """Group shapes by image and annotator, adding the images found empty."""
+    by_image: dict[str, dict[str, list[Annotation]]] = {}
+    for record in annotations:
+        by_image.setdefault(record.image_key, {}).setdefault(record.annotator, []).append(record)
+    for (key, who), status in statuses.items():
+        if status in FINISHED_STATUSES:
+            by_image.setdefault(key, {}).setdefault(who, [])
+    return Work(
+        {
+            key: {who: tuple(shapes) for who, shapes in done.items()}
+            for key, done in by_image.items()
+        }
+    )

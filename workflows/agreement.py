@@ -1,0 +1,38 @@
+"""Agreement between annotators, measured on what the store holds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from analysis.work import Work, work_of
+from domain.annotation import Annotation
+from storage.images import in_batch
+from storage.runtime import Services
+
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # analysis never looks at times; skip the clock
+
+
+def load_work(services: Services, batch: str | None = None) -> Work:
+    """Every finished (image, annotator) pair with its shapes, of one batch or all."""
+    rows = services.store.export_rows(key_prefix=f"{batch}/" if batch else "")
+    shapes = [
+        Annotation(
+            id=str(number),
+            image_key=row.image_key,
+            annotator=row.annotator,
+            label=row.label,
+            kind=row.kind,  # type: ignore[arg-type]
+            coords=row.coords,
+            points=row.points,
+            created_at=_EPOCH,
+            updated_at=_EPOCH,
+        )
+        for number, row in enumerate(rows.shapes)
+        if batch is None or in_batch(row.image_key, batch)
+    ]
+    statuses = {
+        pair: status
+        for pair, status in rows.statuses.items()
+        if batch is None or in_batch(pair[0], batch)
+    }
+    return work_of(shapes, statuses)
