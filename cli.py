@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from analysis.report import agreement_report
-
 from config import ConfigError, load_settings
 from domain.errors import DomainError
 from formats.model import FormatError
@@ -81,7 +80,19 @@ def run_export(args: argparse.Namespace) -> str:
     options = {"segments": True} if args.segments else {}
     if args.segments and args.format != "yolo":
         raise CliError("--segments applies to --format yolo only")
-    exported = export_annotations(services, args.format, args.annotator, args.batch, **options)
+    if args.consensus and args.annotator:
+        raise CliError("--consensus and --annotator exclude each other")
+    if not 0 < args.iou <= 1:
+        raise CliError(f"--iou {args.iou} is outside (0, 1]")
+    exported = export_annotations(
+        services,
+        args.format,
+        args.annotator,
+        args.batch,
+        consensus=args.consensus,
+        iou_threshold=args.iou,
+        **options,
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(exported.content)
     return f"wrote {out} ({len(exported.content):,} bytes): {exported.summary()}"
@@ -173,6 +184,13 @@ def parser() -> argparse.ArgumentParser:
     exp.add_argument("--annotator", help="one annotator (default: all, one file set per annotator)")
     exp.add_argument("--batch", help="one batch (a top-level folder or S3 sub-prefix)")
     exp.add_argument("--segments", action="store_true", help="yolo: polygons as segment lines")
+    exp.add_argument(
+        "--consensus",
+        action="store_true",
+        help="export the consensus of all annotators (median boxes, majority labels of the "
+        "objects at least half of an image's annotators drew) as annotator 'consensus'",
+    )
+    exp.add_argument("--iou", type=float, default=0.5, help="--consensus: IoU threshold")
     exp.add_argument("--out", required=True, help="the file to write")
     exp.set_defaults(run=run_export)
 

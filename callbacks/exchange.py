@@ -16,7 +16,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from components import ids
-from components.exchange_panel import ALL
+from components.exchange_panel import ALL, CONSENSUS_CHOICE
 from domain.errors import DomainError
 from formats.model import FormatError
 from formats.resolve import ImportRejected
@@ -75,9 +75,10 @@ def export_choices(
         batches = services.images.catalog.batches().names
     except StorageError:
         batches = ()
-    people = [{"label": "All annotators (a folder each)", "value": ALL}] + [
-        {"label": name, "value": name} for name in names
-    ]
+    people = [
+        {"label": "All annotators (a folder each)", "value": ALL},
+        {"label": "Consensus of all annotators", "value": CONSENSUS_CHOICE},
+    ] + [{"label": name, "value": name} for name in names]
     places = [{"label": "All batches", "value": ALL}] + [
         {"label": b or "(top level)", "value": b} for b in batches
     ]
@@ -111,13 +112,15 @@ def export_job(
 ) -> tuple[object, object]:
     """Run an export: the download (or no_update) and the message to show."""
     options = {"segments": True} if segments and format_name == "yolo" else {}
+    consensus = annotator == CONSENSUS_CHOICE
     try:
         exported = export_annotations(
             current(),
             format_name,
-            None if annotator in (None, ALL) else annotator,
+            None if annotator in (None, ALL) or consensus else annotator,
             None if batch == ALL else batch,
             report,
+            consensus=consensus,
             **options,
         )
     except (FormatError, StorageError, DomainError) as exc:

@@ -9,6 +9,7 @@ from components import ids
 from formats.registry import CODECS
 
 ALL = "*all*"  # the "every annotator" / "every batch" choice (no name can be this)
+CONSENSUS_CHOICE = "*consensus*"  # export the consensus instead of one annotator
 
 
 def _format_choices(component_id: str) -> dcc.Dropdown:

@@ -10,6 +10,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
+from analysis.consensus import consensus_of
 from domain.annotation import Annotation, utc_now
 from domain.errors import AnnotatorNameError
 from domain.identity import clean_annotator_name
@@ -22,10 +23,12 @@ from storage.errors import ImageNotFound, StorageError, UnreadableImage
 from storage.images import in_batch
 from storage.renditions import ImageInfo
 from storage.runtime import Services
+from workflows.agreement import load_work
 from workflows.source_index import NameIndex, all_keys
 
 Progress = Callable[[int, int, str], None]
 DEFAULT_IMPORT_ANNOTATOR = "import"
+CONSENSUS = "consensus"  # the annotator name a consensus export carries
 FINISHED = {ImageStatus.DONE.value, ImageStatus.EMPTY.value}
 
 
@@ -132,25 +135,49 @@ def read_sizes(
 # ---------------------------------------------------------------- export
 
 
-def collect_export(
-    services: Services,
-    annotator: str | None,
-    batch: str | None,
-    progress: Progress = _quiet,
-) -> tuple[dict[str, ExportSet], list[str]]:
-    """Per annotator, the images they finished (drew on or found empty) with their shapes,
-    restricted to one batch when given; and warnings about images left out."""
-    prefix = f"{batch}/" if batch else ""
-    rows = services.store.export_rows(annotator, key_prefix=prefix)
+def _stored_shapes(
+    services: Services, annotator: str | None, batch: str | None
+) -> tuple[dict[tuple[str, str], list[Shape]], set[tuple[str, str]]]:
+    """Shapes by (image, annotator), and the pairs finished (drew on or found empty)."""
+    rows = services.store.export_rows(annotator, key_prefix=f"{batch}/" if batch else "")
     shapes: dict[tuple[str, str], list[Shape]] = {}
     for row in rows.shapes:
         shape = Shape(row.label, row.kind, row.coords, row.points)  # type: ignore[arg-type]
         shapes.setdefault((row.image_key, row.annotator), []).append(shape)
     pairs = set(shapes) | {pair for pair, status in rows.statuses.items() if status in FINISHED}
+    return shapes, pairs
+
+
+def _consensus_shapes(
+    services: Services, batch: str | None, threshold: float
+) -> tuple[dict[tuple[str, str], list[Shape]], set[tuple[str, str]]]:
+    """The consensus boxes (analysis.consensus) of every finished image, as CONSENSUS's."""
+    agreed = consensus_of(load_work(services, batch), threshold)
+    shapes = {
+        (key, CONSENSUS): [Shape(o.label, "rect", o.box) for o in objects]
+        for key, objects in agreed.items()
+    }
+    return shapes, set(shapes)
+
+
+def collect_export(
+    services: Services,
+    annotator: str | None,
+    batch: str | None,
+    progress: Progress = _quiet,
+    consensus: bool = False,
+    iou_threshold: float = 0.5,
+) -> tuple[dict[str, ExportSet], list[str]]:
+    """Per annotator (or for the consensus), the images finished with their shapes,
+    restricted to one batch when given; and warnings about images left out."""
+    if consensus:
+        shapes, pairs = _consensus_shapes(services, batch, iou_threshold)
+    else:
+        shapes, pairs = _stored_shapes(services, annotator, batch)
     if batch is not None:
         pairs = {pair for pair in pairs if in_batch(pair[0], batch)}
     if not pairs:
-        whose = f"{annotator}'s" if annotator else "any"
+        whose = "the consensus" if consensus else f"{annotator}'s" if annotator else "any"
         where = f" in batch {batch or '(top level)'}" if batch is not None else ""
         raise ExportFailed(f"there are no finished images of {whose} annotations{where} to export")
     refs, unreadable = read_sizes(services, sorted({key for key, _ in pairs}), progress)
@@ -179,12 +206,19 @@ def export_annotations(
     annotator: str | None = None,
     batch: str | None = None,
     progress: Progress = _quiet,
+    consensus: bool = False,
+    iou_threshold: float = 0.5,
     **options: object,
 ) -> ExportFile:
-    """Export one annotator's work (or everyone's) in a format. Tidy CSV keeps everyone in
-    one file; other formats get one file set per annotator, in folders of a zip."""
+    """Export one annotator's work (or everyone's, or the consensus) in a format. Tidy CSV
+    keeps everyone in one file; other formats get one file set per annotator, in folders
+    of a zip. The consensus is written as the annotator "consensus"."""
     codec = codec_for(format_name)
-    sets, warnings = collect_export(services, annotator, batch, progress)
+    if consensus:
+        annotator = CONSENSUS
+    sets, warnings = collect_export(
+        services, annotator, batch, progress, consensus=consensus, iou_threshold=iou_threshold
+    )
     images = sum(len(s.items) for s in sets.values())
     shapes = sum(len(i.shapes) for s in sets.values() for i in s.items)
     who = tuple(sorted(sets))

@@ -155,3 +155,11 @@ def test_agreement_of_imported_annotators(env: dict[str, str], tmp_path: Path) -
         assert key in bob
     assert "seconds_per_image" in bob
     assert text.returncode == 0 and "Krippendorff's alpha" in text.stdout
+    out = tmp_path / "consensus.csv"
+    exported = run(env, "export", "--format", "csv", "--consensus", "--out", str(out))
+    assert exported.returncode == 0, exported.stderr
+    lines = out.read_text().splitlines()[1:]
+    # half of two annotators suffices: both objects; the car's box is the median of both
+    assert lines[0] == "site/a.jpg,consensus,car,rect,11,10,110,61,"
+    assert lines[1] == "site/a.jpg,consensus,bike,rect,300,300,400,400,"
+    assert lines[2] == "site/b.jpg,consensus,,,,,,,"

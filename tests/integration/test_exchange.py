@@ -287,3 +287,22 @@ def test_sizes_read_once_are_remembered_by_the_database(
     assert shapes_of(fresh, "model")[OTHER][0][2] == (0.0, 0.0, 100.0, 50.0)
     assert report.inserted == 1
     fresh.store.engine.dispose()
+
+
+@pytest.mark.parametrize("format_name", FORMAT_NAMES)
+def test_the_consensus_exports_in_every_format(services: Services, format_name: str) -> None:
+    for who, x0 in (("ann", 10.0), ("bob", 14.0), ("cy", 12.0)):
+        services.store.sync_image(
+            WIDE, who, [record(1, WIDE, who, "rect", coords=(x0, 20.0, x0 + 100, 70.0))]
+        )
+    services.store.set_status(TALL, "ann", ImageStatus.EMPTY)
+
+    exported = export_annotations(services, format_name, consensus=True)
+    report = import_annotations(services, format_name, "c", exported.content, "agreed")
+
+    assert exported.annotators == ("consensus",)
+    assert (report.images, report.shapes, report.empty) == (2, 1, 1)
+    whose = "consensus" if format_name == "csv" else "agreed"  # tidy CSV names its annotator
+    [(label, kind, coords, _)] = shapes_of(services, whose)[WIDE]
+    assert (label, kind) == ("person", "rect")
+    assert close(coords, (12.0, 20.0, 112.0, 70.0))  # the median box

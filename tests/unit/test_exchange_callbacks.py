@@ -8,6 +8,7 @@ from pathlib import Path
 from PIL import Image
 
 from callbacks.exchange import ALL, export_choices, export_job, import_job
+from components.exchange_panel import CONSENSUS_CHOICE
 from tests.unit.callback_support import install_services
 
 
@@ -34,7 +35,7 @@ def test_an_upload_imports_and_the_new_annotator_can_be_exported(tmp_path: Path)
     download, message = export_job("csv", "model", "site", False, quiet)
 
     assert result.color == "success" and "1 shape(s) for model" in str(result.children)
-    assert [o["value"] for o in annotators] == [ALL, "model"]
+    assert [o["value"] for o in annotators] == [ALL, CONSENSUS_CHOICE, "model"]
     assert [o["value"] for o in batches] == [ALL, "site"]
     assert (who, batch) == (ALL, ALL)  # values come with their options
     assert download["filename"] == "concord-csv-model-site.csv"
@@ -71,3 +72,18 @@ def test_exporting_nothing_says_so_and_sends_no_file(tmp_path: Path) -> None:
     assert message.color == "danger"
     assert "no finished images" in str(message.children)
     assert download is not None and not isinstance(download, dict)
+
+
+def test_the_consensus_can_be_exported_from_the_panel(tmp_path: Path) -> None:
+    project(tmp_path)
+    rows = "image,annotator,label,kind,x0,y0,x1,y1,points\n" + "".join(
+        f"site/a.png,{who},vehicle,rect,{x0},10,{x0 + 100},110,\n"
+        for who, x0 in (("ann", 10), ("bob", 14), ("cy", 12))
+    )
+    import_job(data_url(rows), "three.csv", "csv", "", quiet)
+
+    download, message = export_job("csv", CONSENSUS_CHOICE, ALL, False, quiet)
+
+    lines = base64.b64decode(download["content"]).decode().splitlines()
+    assert lines[1:] == ["site/a.png,consensus,vehicle,rect,12,10,112,110,"]  # the medians
+    assert "by consensus" in str(message.children)
