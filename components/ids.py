@@ -61,3 +61,30 @@ IMPORT_ANNOTATOR = "import-annotator"
 IMPORT_UPLOAD = "import-upload"
 IMPORT_PROGRESS = "import-progress"
 IMPORT_RESULT = "import-result"
+
+# page tabs
+TABS = "page-tabs"
+TAB_ANNOTATE = "tab-annotate"  # tab_id values of dbc.Tab (not component ids)
+TAB_AGREEMENT = "tab-agreement"
+
+# agreement tab
+AGREEMENT_THRESHOLD = "agreement-threshold"
+AGREEMENT_COMPUTE = "agreement-compute"
+AGREEMENT_PROGRESS = "agreement-progress"
+AGREEMENT_STATUS = "agreement-status"
+AGREEMENT_REPORT = "agreement-report"  # the last report: to_json() + distributions + ranking
+AGREEMENT_CACHE_KEY = "agreement-cache-key"  # {"fingerprint", "threshold"} of that report
+AGREEMENT_RESULTS = "agreement-results"  # shown once a report exists
+AGREEMENT_CARDS = "agreement-cards"
+AGREEMENT_METRIC = "agreement-metric"
+AGREEMENT_HEATMAP = "agreement-heatmap"
+AGREEMENT_AREA = "agreement-area"
+AGREEMENT_EDGES = "agreement-edges"
+AGREEMENT_MISSES = "agreement-misses"
+AGREEMENT_CONFUSION_WHO = "agreement-confusion-who"
+AGREEMENT_CONFUSION = "agreement-confusion"
+AGREEMENT_IMAGES = "agreement-images"
+AGREEMENT_COMPARE = "agreement-compare"  # the comparison view's container
+AGREEMENT_COMPARE_GRAPH = "agreement-compare-graph"
+AGREEMENT_DOWNLOAD_BUTTON = "agreement-download-button"
+AGREEMENT_DOWNLOAD = "agreement-download"

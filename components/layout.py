@@ -1,4 +1,5 @@
-"""The page: header with identity, label picker, figure, grid, navigation, feedback."""
+"""The page: header with identity, then tabs: Annotate (label picker, figure, grid,
+navigation, feedback) and Agreement."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
+from components.agreement_tab import agreement_tab
 from components.exchange_panel import exchange_panel
 from components.figure import GRAPH_CONFIG
 from components.grid import column_defs
@@ -153,6 +155,87 @@ def _navigation() -> html.Div:
     )
 
 
+def _annotate_view(labels: tuple[Label, ...]) -> dbc.Row:
+    """The Annotate tab: batch, label picker, figure and navigation beside the grid."""
+    return dbc.Row(
+        [
+            dbc.Col(
+                [
+                    _batch_bar(),
+                    _label_picker(labels),
+                    dcc.Graph(
+                        id=ids.GRAPH,
+                        config=GRAPH_CONFIG,
+                        style={"height": "68vh"},
+                        className="border",
+                    ),
+                    _navigation(),
+                ],
+                lg=7,
+            ),
+            dbc.Col(
+                [
+                    html.H6("Your annotations on this image"),
+                    dag.AgGrid(
+                        id=ids.GRID,
+                        columnDefs=column_defs(labels),
+                        rowData=[],
+                        getRowId="params.data.id",
+                        columnSize="autoSize",
+                        defaultColDef={
+                            "resizable": True,
+                            "sortable": False,
+                            "suppressMovable": True,
+                        },
+                        dashGridOptions={
+                            "rowSelection": {
+                                "mode": "singleRow",
+                                "checkboxes": False,
+                                "enableClickSelection": True,
+                            },
+                            "stopEditingWhenCellsLoseFocus": True,
+                            "singleClickEdit": False,
+                            "localeText": {"noRowsToShow": "Draw a shape on the image"},
+                            "tooltipShowDelay": 300,
+                        },
+                        style={"height": "48vh"},
+                    ),
+                    html.Div(
+                        [
+                            dbc.Button(
+                                "Delete selected",
+                                id=ids.DELETE_ROWS,
+                                color="danger",
+                                outline=True,
+                                size="sm",
+                            ),
+                            html.Div(
+                                [
+                                    html.Span(id=ids.SAVE_STATUS, className="small"),
+                                    dbc.Button(
+                                        "Retry",
+                                        id=ids.RETRY,
+                                        size="sm",
+                                        color="danger",
+                                        className="ms-2",
+                                        style={"display": "none"},
+                                    ),
+                                ]
+                            ),
+                        ],
+                        className="d-flex justify-content-between align-items-center mt-2",
+                    ),
+                    html.Hr(),
+                    html.H6("Your progress"),
+                    html.Div(id=ids.PROGRESS),
+                    html.Div(id=ids.PROGRESS_TEXT, className="small text-muted"),
+                ],
+                lg=5,
+            ),
+        ]
+    )
+
+
 def build_layout(labels: tuple[Label, ...]) -> html.Div:
     """The whole page; nothing in it depends on the image source, which callbacks list."""
     return html.Div(
@@ -173,87 +256,16 @@ def build_layout(labels: tuple[Label, ...]) -> html.Div:
                 [
                     dbc.Alert(id=ids.SOURCE_WARNING, color="warning", is_open=False),
                     dbc.Alert(id=ids.MESSAGE, color="danger", is_open=False, dismissable=True),
-                    dbc.Row(
+                    dbc.Tabs(
                         [
-                            dbc.Col(
-                                [
-                                    _batch_bar(),
-                                    _label_picker(labels),
-                                    dcc.Graph(
-                                        id=ids.GRAPH,
-                                        config=GRAPH_CONFIG,
-                                        style={"height": "68vh"},
-                                        className="border",
-                                    ),
-                                    _navigation(),
-                                ],
-                                lg=7,
+                            dbc.Tab(
+                                _annotate_view(labels), label="Annotate", tab_id=ids.TAB_ANNOTATE
                             ),
-                            dbc.Col(
-                                [
-                                    html.H6("Your annotations on this image"),
-                                    dag.AgGrid(
-                                        id=ids.GRID,
-                                        columnDefs=column_defs(labels),
-                                        rowData=[],
-                                        getRowId="params.data.id",
-                                        columnSize="autoSize",
-                                        defaultColDef={
-                                            "resizable": True,
-                                            "sortable": False,
-                                            "suppressMovable": True,
-                                        },
-                                        dashGridOptions={
-                                            "rowSelection": {
-                                                "mode": "singleRow",
-                                                "checkboxes": False,
-                                                "enableClickSelection": True,
-                                            },
-                                            "stopEditingWhenCellsLoseFocus": True,
-                                            "singleClickEdit": False,
-                                            "localeText": {
-                                                "noRowsToShow": "Draw a shape on the image"
-                                            },
-                                            "tooltipShowDelay": 300,
-                                        },
-                                        style={"height": "48vh"},
-                                    ),
-                                    html.Div(
-                                        [
-                                            dbc.Button(
-                                                "Delete selected",
-                                                id=ids.DELETE_ROWS,
-                                                color="danger",
-                                                outline=True,
-                                                size="sm",
-                                            ),
-                                            html.Div(
-                                                [
-                                                    html.Span(
-                                                        id=ids.SAVE_STATUS, className="small"
-                                                    ),
-                                                    dbc.Button(
-                                                        "Retry",
-                                                        id=ids.RETRY,
-                                                        size="sm",
-                                                        color="danger",
-                                                        className="ms-2",
-                                                        style={"display": "none"},
-                                                    ),
-                                                ]
-                                            ),
-                                        ],
-                                        className="d-flex justify-content-between "
-                                        "align-items-center mt-2",
-                                    ),
-                                    html.Hr(),
-                                    html.H6("Your progress"),
-                                    html.Div(id=ids.PROGRESS),
-                                    html.Div(id=ids.PROGRESS_TEXT, className="small text-muted"),
-                                ],
-                                lg=5,
-                            ),
-                        ]
+                            dbc.Tab(agreement_tab(), label="Agreement", tab_id=ids.TAB_AGREEMENT),
+                        ],
+                        id=ids.TABS,
+                        active_tab=ids.TAB_ANNOTATE,
+                        class_name="mb-2",
                     ),
                 ],
                 fluid=True,

@@ -1,0 +1,284 @@
+"""The Agreement tab: compute the report in a background job, render it, compare one image.
+
+Caching ("cached until annotations change"): Compute first reads every stored shape and
+status and hashes them (fingerprint: image, annotator, label, kind, coordinates, points of
+each shape, and every (image, annotator) status; ids and times are left out because the
+analysis ignores them). The browser keeps the last report with its {fingerprint, threshold}
+in two dcc.Store (memory: per page, gone on reload). When Compute finds the same fingerprint
+and threshold, the report on screen is kept and the analysis is skipped; any drawn, edited,
+relabelled or deleted shape, and any status change (done, empty, skipped) changes the
+fingerprint and the next Compute recomputes. The check still costs one read of the rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import zipfile
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, no_update
+from dash.exceptions import PreventUpdate
+
+from analysis.bias import EDGES
+from analysis.report import AgreementReport, agreement_report, disagreement_by_image
+from analysis.work import Work
+from components import agreement_tab as tab
+from components import ids
+from storage.annotation_store import ExportRows
+from storage.errors import StorageError
+from storage.runtime import current
+from workflows.agreement import load_work
+
+Report = Callable[[int, str], None]
+MEASURES = ("log_area_ratio", "dx", "dy", *EDGES)
+PLOTTED_VALUES = 2000  # per annotator and measure: box plots of 100,000 points stay light
+
+
+def fingerprint(rows: ExportRows) -> str:
+    """A hash of everything the analysis reads: shapes (any order) and statuses."""
+    digest = hashlib.sha256()
+    for shape in sorted(rows.shapes):
+        digest.update(repr(tuple(shape)).encode())
+    digest.update(b"\x00statuses\x00")
+    for pair, status in sorted(rows.statuses.items()):
+        digest.update(repr((pair, status)).encode())
+    return digest.hexdigest()[:20]
+
+
+def thin(values: Sequence[float], limit: int = PLOTTED_VALUES) -> list[float]:
+    """At most `limit` evenly spaced order statistics of values: the quantiles a box plot
+    draws are kept, the payload is not."""
+    ordered = sorted(round(v, 4) for v in values if math.isfinite(v))
+    if len(ordered) <= limit:
+        return ordered
+    step = (len(ordered) - 1) / (limit - 1)
+    return [ordered[round(i * step)] for i in range(limit)]
+
+
+def report_data(
+    report: AgreementReport, work: Work, ranking: Sequence[tuple[str, float]]
+) -> dict[str, Any]:
+    """What the browser keeps: the report's JSON, per-object values for plots, the ranking."""
+    data = report.to_json()
+    data["distributions"] = {
+        bias.annotator: {m: thin(getattr(bias, m)) for m in MEASURES}
+        for bias in report.per_annotator
+    }
+    data["ranking"] = [
+        {
+            "image": image,
+            "score": score,
+            "annotators": sorted(work.by_image[image]),
+            "objects": sum(len(shapes) for shapes in work.by_image[image].values()),
+        }
+        for image, score in ranking
+    ]
+    return data
+
+
+def _alert(text: str, color: str) -> dbc.Alert:
+    return dbc.Alert(text, color=color, className="py-2 mb-0")
+
+
+def agreement_job(
+    threshold: float | None, cached: dict[str, Any] | None, report: Report
+) -> tuple[object, object, object]:
+    """Report data, its cache key and a message; the data stays as it is (no_update)
+    when the stored annotations and the threshold are those of the report shown."""
+    services = current()
+    level = round(float(threshold if threshold is not None else tab.THRESHOLD_DEFAULT), 2)
+    report(5, "Reading annotations")
+    try:
+        key = {"fingerprint": fingerprint(services.store.export_rows()), "threshold": level}
+        if cached == key:
+            return no_update, no_update, _alert("Up to date: no annotation changed.", "info")
+        # read after the fingerprint: a change in between makes the next Compute recompute
+        work = load_work(services)
+    except StorageError as exc:
+        return no_update, no_update, _alert(f"Could not read the annotations: {exc}", "danger")
+    report(20, "Measuring agreement")
+    result = agreement_report(work, level)
+    report(90, "Ranking images")
+    data = report_data(result, work, disagreement_by_image(work, level))
+    if not result.images:
+        note = "No image has been finished by two or more annotators yet."
+        return data, key, _alert(note, "warning")
+    note = f"Computed at IoU ≥ {level:.2f} on {result.images:,} image(s) with 2+ annotators."
+    return data, key, _alert(note, "success")
+
+
+@callback(
+    Output(ids.AGREEMENT_REPORT, "data"),
+    Output(ids.AGREEMENT_CACHE_KEY, "data"),
+    Output(ids.AGREEMENT_STATUS, "children"),
+    Input(ids.AGREEMENT_COMPUTE, "n_clicks"),
+    State(ids.AGREEMENT_THRESHOLD, "value"),
+    State(ids.AGREEMENT_CACHE_KEY, "data"),
+    background=True,
+    progress=[Output(ids.AGREEMENT_PROGRESS, "value"), Output(ids.AGREEMENT_PROGRESS, "label")],
+    running=[
+        (Output(ids.AGREEMENT_COMPUTE, "disabled"), True, False),
+        (Output(ids.AGREEMENT_PROGRESS, "style"), {"display": "flex"}, {"display": "none"}),
+    ],
+    prevent_initial_call=True,
+)
+def compute_agreement(
+    set_progress: Callable[[tuple[int, str]], None],
+    clicks: int | None,
+    threshold: float | None,
+    cached: dict[str, Any] | None,
+) -> tuple[object, object, object]:
+    """Compute the report in a background job (skipped when nothing changed)."""
+    if not clicks:
+        raise PreventUpdate
+    # A background job runs in a forked process: its pooled connections are the parent's.
+    current().store.engine.dispose(close=False)
+    return agreement_job(threshold, cached, lambda done, what: set_progress((done, what)))
+
+
+@callback(
+    Output(ids.AGREEMENT_RESULTS, "style"),
+    Output(ids.AGREEMENT_CARDS, "children"),
+    Output(ids.AGREEMENT_AREA, "figure"),
+    Output(ids.AGREEMENT_EDGES, "figure"),
+    Output(ids.AGREEMENT_MISSES, "figure"),
+    Output(ids.AGREEMENT_IMAGES, "rowData"),
+    Output(ids.AGREEMENT_CONFUSION_WHO, "options"),
+    Output(ids.AGREEMENT_CONFUSION_WHO, "value"),
+    Output(ids.AGREEMENT_DOWNLOAD_BUTTON, "disabled"),
+    Input(ids.AGREEMENT_REPORT, "data"),
+    State(ids.AGREEMENT_CONFUSION_WHO, "value"),
+)
+def show_report(data: dict[str, Any] | None, who: str | None) -> tuple[object, ...]:
+    """Cards, bias plots, the disagreement table and the confusion choices of a report."""
+    if not data:
+        raise PreventUpdate
+    return (
+        {},
+        tab.summary_cards(data),
+        tab.area_figure(data),
+        tab.edges_figure(data),
+        tab.misses_figure(data),
+        tab.ranking_rows(data),
+        *tab.confusion_choices(data, who),
+        False,
+    )
+
+
+@callback(
+    Output(ids.AGREEMENT_HEATMAP, "figure"),
+    Input(ids.AGREEMENT_REPORT, "data"),
+    Input(ids.AGREEMENT_METRIC, "value"),
+)
+def show_heatmap(data: dict[str, Any] | None, metric: str | None) -> object:
+    """The annotator x annotator heatmap of the chosen measure."""
+    if not data:
+        raise PreventUpdate
+    return tab.pair_heatmap(data, metric or "f1")
+
+
+@callback(
+    Output(ids.AGREEMENT_CONFUSION, "figure"),
+    Input(ids.AGREEMENT_REPORT, "data"),
+    Input(ids.AGREEMENT_CONFUSION_WHO, "value"),
+)
+def show_confusion(data: dict[str, Any] | None, who: str | None) -> object:
+    """The chosen annotator's label confusion against the consensus."""
+    if not data:
+        raise PreventUpdate
+    return tab.confusion_figure(data, who)
+
+
+@callback(
+    Output(ids.AGREEMENT_COMPARE, "children"),
+    Input(ids.AGREEMENT_IMAGES, "selectedRows"),
+    State(ids.AGREEMENT_REPORT, "data"),
+    prevent_initial_call=True,
+)
+def show_comparison(selected: list[dict[str, Any]] | None, data: dict[str, Any] | None) -> object:
+    """Every annotator's shapes on the clicked image, read from the store now."""
+    if not selected or not data:
+        raise PreventUpdate
+    row = selected[0]
+    return comparison_of(row["image"], row["annotators"].split(", "), data["annotators"])
+
+
+def comparison_of(key: str, shown: list[str], annotators: list[str]) -> object:
+    """The comparison view of one image, or why it cannot be shown."""
+    services = current()
+    try:
+        records = [r for who in shown for r in services.store.annotations_for(key, who)]
+    except StorageError as exc:
+        return _alert(f"Could not read the shapes of {key}: {exc}", "danger")
+    try:
+        info = services.images.info(key)
+        url, size, problem = services.images.url(key), (info.width, info.height), None
+    except StorageError as exc:  # the shapes are still worth seeing, on a blank canvas
+        extent = [v for r in records for v in (*r.coords, *(c for p in r.points for c in p))]
+        top = int(max(extent, default=100)) + 1
+        url, size, problem = None, (top, top), str(exc)
+    return tab.comparison_view(key, url, size, records, annotators, shown, problem)
+
+
+def metrics_archive(data: dict[str, Any]) -> bytes:
+    """A zip of summary.csv, pairwise.csv and annotators.csv (one row per annotator)."""
+    threshold = data["iou_threshold"]
+    alpha = data["label_alpha"]
+    summary = pd.DataFrame(
+        [
+            {
+                "iou_threshold": threshold,
+                "images_with_2plus_annotators": data["images"],
+                "annotators": len(data["annotators"]),
+                "label_alpha": alpha["value"],
+                "label_alpha_ci_low": alpha["ci_low"],
+                "label_alpha_ci_high": alpha["ci_high"],
+                "presence_alpha": data["presence_alpha"],
+                "presence_alpha_ci_low": data["presence_alpha_ci"]["ci_low"],
+                "presence_alpha_ci_high": data["presence_alpha_ci"]["ci_high"],
+            }
+        ]
+    )
+    pairwise = pd.DataFrame(
+        [{"iou_threshold": threshold, **pair} for pair in data["pairwise"]],
+        columns=[
+            "iou_threshold",
+            *("a", "b", "images", "matched", "drawn_a", "drawn_b"),
+            *("f1", "mean_iou", "label_kappa", "f1_over_thresholds"),
+        ],
+    )
+    annotators = pd.DataFrame([_annotator_row(threshold, row) for row in data["per_annotator"]])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, frame in (
+            ("summary", summary),
+            ("pairwise", pairwise),
+            ("annotators", annotators),
+        ):
+            archive.writestr(f"{name}.csv", frame.to_csv(index=False))
+    return buffer.getvalue()
+
+
+def _annotator_row(threshold: float, row: dict[str, Any]) -> dict[str, Any]:
+    flat = {k: v for k, v in row.items() if k not in ("edges", "confusion")}
+    edges = {f"edge_{edge}": row["edges"][edge] for edge in EDGES}
+    return {"iou_threshold": threshold, **flat, **edges}
+
+
+@callback(
+    Output(ids.AGREEMENT_DOWNLOAD, "data"),
+    Input(ids.AGREEMENT_DOWNLOAD_BUTTON, "n_clicks"),
+    State(ids.AGREEMENT_REPORT, "data"),
+    prevent_initial_call=True,
+)
+def download_metrics(clicks: int | None, data: dict[str, Any] | None) -> object:
+    """The pairwise and per-annotator tables of the report shown, as CSV files in a zip."""
+    if not clicks or not data:
+        raise PreventUpdate
+    name = f"concord-agreement-iou{data['iou_threshold']:.2f}.zip"
+    return dcc.send_bytes(metrics_archive(data), name)
