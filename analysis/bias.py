@@ -21,25 +21,25 @@ the odd mismatched pair; the per-object lists are kept for plots.
 Miss rate = consensus objects k did not match / all consensus objects on those images; extras
 per image = k's unmatched shapes / those images; label kappa = Cohen's kappa of consensus
 label vs k's label over matched pairs; the confusion matrix has rows = consensus label and
-columns = k's label, each row divided by its total (sklearn.metrics.confusion_matrix with
-normalize="true"; a label that never occurs in the consensus gets a row of zeros).
+columns = k's label, each row divided by its total (as sklearn.metrics.confusion_matrix with
+normalize="true" computes it; a label that never occurs in the consensus gets a row of zeros).
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from statistics import median
 
 import numpy as np
-from sklearn.metrics import confusion_matrix
 
 from analysis.consensus import ConsensusObject, consensus_of
-from analysis.pairwise import pair_matches
+from analysis.geometry import box_iou, iou_matrix, normalised_boxes, rect_boxes
+from analysis.matching import match_scores
 from analysis.reliability import cohen_kappa
 from analysis.work import Work
+from domain.annotation import Annotation
 from domain.geometry import bounding_box
 
 EDGES = ("left", "right", "top", "bottom")
@@ -96,27 +96,27 @@ def annotator_bias(
     """
     if reference is None:
         reference = consensus_of(work.without(annotator), threshold)
-    measures: dict[str, list[float]] = {name: [] for name in ("log_area_ratio", "dx", "dy", *EDGES)}
     mine: list[str] = []
     theirs: list[str] = []
+    own_boxes: list[tuple[float, float, float, float]] = []
+    agreed_boxes: list[tuple[float, float, float, float]] = []
     images = objects = consensus_objects = matched = 0
     for image in work.images:
         done = work.by_image[image]
         if annotator not in done or image not in reference:
             continue
         shapes, agreed = done[annotator], reference[image]
-        (pairs,) = pair_matches(shapes, [item.as_annotation() for item in agreed], (threshold,))
+        pairs = match_scores(_scores_against(shapes, agreed), threshold)
         images += 1
         objects += len(shapes)
         consensus_objects += len(agreed)
         matched += len(pairs)
-        for i, j, _ in pairs:
-            mine.append(shapes[i].label)
-            theirs.append(agreed[j].label)
-            offsets = box_offsets(bounding_box(shapes[i]), agreed[j].box)
-            if offsets is not None:  # always, as a flat box overlaps nothing; kept for safety
-                for name, value in offsets.items():
-                    measures[name].append(value)
+        for pair in pairs:
+            mine.append(shapes[pair.a].label)
+            theirs.append(agreed[pair.b].label)
+            own_boxes.append(bounding_box(shapes[pair.a]))
+            agreed_boxes.append(agreed[pair.b].box)
+    measures = offsets_of(own_boxes, agreed_boxes)
     labels, matrix = normalised_confusion(theirs, mine)
     return AnnotatorBias(
         annotator=annotator,
@@ -124,7 +124,7 @@ def annotator_bias(
         objects=objects,
         consensus_objects=consensus_objects,
         matched=matched,
-        **{name: tuple(values) for name, values in measures.items()},  # type: ignore[arg-type]
+        **measures,  # type: ignore[arg-type]
         miss_rate=(
             (consensus_objects - matched) / consensus_objects if consensus_objects else math.nan
         ),
@@ -156,15 +156,69 @@ def box_offsets(
     }
 
 
+def offsets_of(
+    boxes: Sequence[tuple[float, float, float, float]] | np.ndarray,
+    references: Sequence[tuple[float, float, float, float]] | np.ndarray,
+) -> dict[str, tuple[float, ...]]:
+    """box_offsets of each box (x0, y0, x1, y1) against its reference, as one tuple per
+    measure, pairs with a flat box left out."""
+    own = np.array(boxes, dtype=float).reshape(-1, 4)
+    other = np.array(references, dtype=float).reshape(-1, 4)
+    x0, y0, x1, y1 = own.T
+    c0, d0, c1, d1 = other.T
+    width, height = c1 - c0, d1 - d0
+    # box_offsets' test, negated as written there, so that NaN edges are kept alike
+    keep = ~((width <= 0) | (height <= 0) | (x1 <= x0) | (y1 <= y0))
+    x0, y0, x1, y1, c0, d0, c1, d1 = (v[keep] for v in (x0, y0, x1, y1, c0, d0, c1, d1))
+    width, height = width[keep], height[keep]
+    # elementwise IEEE arithmetic as in box_offsets; the log from math, as numpy's may differ
+    ratio = (x1 - x0) * (y1 - y0) / (width * height)
+    columns = {
+        "dx": ((x0 + x1) - (c0 + c1)) / 2.0 / width,
+        "dy": ((y0 + y1) - (d0 + d1)) / 2.0 / height,
+        "left": (c0 - x0) / width,
+        "right": (x1 - c1) / width,
+        "top": (d0 - y0) / height,
+        "bottom": (y1 - d1) / height,
+    }
+    found = {"log_area_ratio": tuple(map(math.log, ratio.tolist()))}
+    found.update({name: tuple(values.tolist()) for name, values in columns.items()})
+    return found
+
+
 def normalised_confusion(
     reference: list[str], labels: list[str]
 ) -> tuple[tuple[str, ...], tuple[tuple[float, ...], ...]]:
     """Label order (sorted union) and the row-normalised confusion matrix (rows = reference)."""
     order = sorted(set(reference) | set(labels))
-    if not order:
-        return (), ()
-    with warnings.catch_warnings():
-        # one label only: sklearn warns that it cannot know the others; we passed them all
-        warnings.simplefilter("ignore", UserWarning)
-        matrix = confusion_matrix(reference, labels, labels=order, normalize="true")
-    return tuple(order), tuple(tuple(float(v) for v in row) for row in np.asarray(matrix))
+    code = {label: number for number, label in enumerate(order)}
+    matrix = normalised_confusion_codes(
+        np.array([code[label] for label in reference], dtype=np.intp),
+        np.array([code[label] for label in labels], dtype=np.intp),
+        len(order),
+    )
+    return tuple(order), matrix
+
+
+def normalised_confusion_codes(
+    reference: np.ndarray, labels: np.ndarray, size: int
+) -> tuple[tuple[float, ...], ...]:
+    """The matrix of normalised_confusion for labels given as codes 0..size-1 (sorted order):
+    counts divided by their row total, 0 where a row has none, as
+    sklearn.metrics.confusion_matrix(normalize="true") computes it."""
+    if size == 0:
+        return ()
+    pairs = np.asarray(reference, dtype=np.intp) * size + np.asarray(labels, dtype=np.intp)
+    counts = np.bincount(pairs, minlength=size * size).reshape(size, size)
+    with np.errstate(all="ignore"):
+        matrix = np.nan_to_num(counts / counts.sum(axis=1, keepdims=True))
+    return tuple(tuple(row) for row in matrix.tolist())
+
+
+def _scores_against(shapes: Sequence[Annotation], agreed: Sequence[ConsensusObject]) -> np.ndarray:
+    """IoU of the shapes (rows) and the consensus boxes (columns), as iou_matrix gives it."""
+    own = rect_boxes(shapes)
+    if own is None:
+        return iou_matrix(shapes, [item.as_annotation() for item in agreed])
+    boxes = np.array([item.box for item in agreed], dtype=float).reshape(-1, 4)
+    return box_iou(own, normalised_boxes(boxes))

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from statistics import median
 
 from analysis.units import Unit, image_units
 from analysis.work import Work
@@ -45,6 +44,8 @@ class ConsensusObject:
 
 def majority_label(labels: Sequence[str]) -> str:
     """The most frequent label; ties go to the alphabetically first."""
+    if len(set(labels)) == 1:
+        return labels[0]
     counts = Counter(labels)
     return min(counts, key=lambda label: (-counts[label], label))
 
@@ -58,7 +59,7 @@ def unit_consensus(
         return None
     shapes = [by_annotator[who][index] for who, index in sorted(unit.members.items())]
     boxes = [bounding_box(shape) for shape in shapes]
-    box = tuple(float(median(edge)) for edge in zip(*boxes))
+    box = tuple(float(_median(edge)) for edge in zip(*boxes))
     label = majority_label([shape.label for shape in shapes])
     return ConsensusObject(unit.image, label, box, len(shapes), finished)  # type: ignore[arg-type]
 
@@ -74,3 +75,10 @@ def consensus_of(work: Work, threshold: float = 0.5) -> dict[str, list[Consensus
         found = (unit_consensus(unit, by_annotator) for unit in units)
         result[image] = [item for item in found if item is not None]
     return result
+
+
+def _median(values: Sequence[float]) -> float:
+    # statistics.median's arithmetic (the mean of the middle two), without its overhead
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2

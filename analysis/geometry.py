@@ -85,18 +85,50 @@ def iou_matrix(a: Sequence[Annotation], b: Sequence[Annotation]) -> np.ndarray:
     out = np.zeros((len(a), len(b)), dtype=float)
     if not a or not b:
         return out
+    boxes_a, boxes_b = rect_boxes(a), rect_boxes(b)
+    if boxes_a is not None and boxes_b is not None:
+        return box_iou(boxes_a, boxes_b)
     rect_a = np.array([x.kind == "rect" for x in a])
     rect_b = np.array([x.kind == "rect" for x in b])
     if rect_a.any() and rect_b.any():
         ia, ib = np.flatnonzero(rect_a), np.flatnonzero(rect_b)
         rects_a = [x for x in a if x.kind == "rect"]
         rects_b = [x for x in b if x.kind == "rect"]
-        block = _rect_iou_block(_boxes(rects_a), _boxes(rects_b))
-        out[np.ix_(ia, ib)] = block
-    if rect_a.all() and rect_b.all():
-        return out
+        out[np.ix_(ia, ib)] = box_iou(_boxes(rects_a), _boxes(rects_b))
     _fill_geometric(out, a, b, ~(rect_a[:, None] & rect_b[None, :]))
     return out
+
+
+def rect_boxes(annotations: Sequence[Annotation]) -> np.ndarray | None:
+    """(n, 4) boxes (xmin, ymin, xmax, ymax) when every annotation is a rect, else None."""
+    for x in annotations:
+        if x.kind != "rect":
+            return None
+    return _boxes(annotations)
+
+
+def box_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
+    """IoU of normalised boxes (n, 4) x (m, 4), with the arithmetic of iou() for two rects."""
+    return paired_box_iou(boxes_a[:, None, :], boxes_b[None, :, :])
+
+
+def paired_box_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
+    """IoU of normalised boxes row by row, (..., 4) and (..., 4) broadcast together."""
+    ax0, ay0, ax1, ay1 = (boxes_a[..., k] for k in range(4))
+    bx0, by0, bx1, by1 = (boxes_b[..., k] for k in range(4))
+    width = np.maximum(0.0, np.minimum(ax1, bx1) - np.maximum(ax0, bx0))
+    height = np.maximum(0.0, np.minimum(ay1, by1) - np.maximum(ay0, by0))
+    inter = width * height
+    union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
+    return _ratios(inter, union)
+
+
+def normalised_boxes(raw: np.ndarray) -> np.ndarray:
+    """(n, 4) corner pairs as (xmin, ymin, xmax, ymax), whatever corner order was stored."""
+    x0, y0, x1, y1 = raw[:, 0], raw[:, 1], raw[:, 2], raw[:, 3]
+    return np.stack(
+        [np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1), np.maximum(y0, y1)], axis=1
+    )
 
 
 def _fill_geometric(
@@ -123,17 +155,6 @@ def _fill_geometric(
     out[ii, jj] = _ratios(inter, union)
 
 
-def _rect_iou_block(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
-    """IoU of normalised boxes (n, 4) x (m, 4), same arithmetic as the scalar rect path."""
-    ax0, ay0, ax1, ay1 = (boxes_a[:, k, None] for k in range(4))
-    bx0, by0, bx1, by1 = (boxes_b[None, :, k] for k in range(4))
-    width = np.maximum(0.0, np.minimum(ax1, bx1) - np.maximum(ax0, bx0))
-    height = np.maximum(0.0, np.minimum(ay1, by1) - np.maximum(ay0, by0))
-    inter = width * height
-    union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
-    return _ratios(inter, union)
-
-
 def _ratio(inter: float, union: float) -> float:
     # Clamped because float rounding in GEOS can push a self-IoU a hair past 1.
     return min(1.0, inter / union) if union > 0.0 and inter > 0.0 else 0.0
@@ -146,10 +167,16 @@ def _ratios(inter: np.ndarray, union: np.ndarray) -> np.ndarray:
 
 
 def _boxes(annotations: Sequence[Annotation]) -> np.ndarray:
-    """(n, 4) array of (xmin, ymin, xmax, ymax), whatever corner order was stored."""
-    raw = np.array([_coords4(x.kind, x.coords) for x in annotations], dtype=float).reshape(-1, 4)
-    xs, ys = raw[:, [0, 2]], raw[:, [1, 3]]
-    return np.column_stack([xs.min(1), ys.min(1), xs.max(1), ys.max(1)])
+    """(n, 4) normalised boxes of box-kind annotations."""
+    try:
+        raw = np.array([x.coords for x in annotations], dtype=float)
+    except ValueError:  # ragged coords
+        raw = np.empty(0)
+    if raw.shape != (len(annotations), 4) or np.isnan(raw).any():
+        # coords that are not 4 numbers (numpy reads None as nan): the scalar path raises the
+        # error that names the kind
+        raw = np.array([_coords4(x.kind, x.coords) for x in annotations], dtype=float)
+    return normalised_boxes(raw.reshape(-1, 4))
 
 
 def _box(kind: str, coords: tuple[float, ...]) -> tuple[float, float, float, float]:

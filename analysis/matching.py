@@ -44,10 +44,22 @@ def match_objects(
     a: Sequence[Annotation], b: Sequence[Annotation], threshold: float = 0.5
 ) -> list[Match]:
     """Count-first optimal one-to-one matching at IoU >= threshold, sorted by a index."""
-    scores = _scores(a, b, threshold)
+    return match_scores(_scores(a, b, threshold), threshold)
+
+
+def match_scores(scores: np.ndarray, threshold: float) -> list[Match]:
+    """match_objects on an IoU matrix computed already (rows: list a, columns: list b).
+
+    When the valid pairs are one-to-one already (at most one per row and column, the usual
+    case), they are the only largest set, so the solver is skipped.
+    """
+    _check(threshold)
     if scores.size == 0:
         return []
     valid = _valid(scores, threshold)
+    if valid.sum(axis=0).max() <= 1 and valid.sum(axis=1).max() <= 1:
+        rows, cols = np.nonzero(valid)
+        return [Match(i, j, float(scores[i, j])) for i, j in zip(rows.tolist(), cols.tolist())]
     bonus = min(scores.shape) + 1
     cost = -np.where(valid, bonus + scores, 0.0)
     rows, cols = linear_sum_assignment(cost)
@@ -80,9 +92,13 @@ def greedy_match(
 
 
 def _scores(a: Sequence[Annotation], b: Sequence[Annotation], threshold: float) -> np.ndarray:
+    _check(threshold)
+    return iou_matrix(a, b)
+
+
+def _check(threshold: float) -> None:
     if not 0.0 <= threshold <= 1.0:
         raise ValueError(f"IoU threshold must be within [0, 1], got {threshold}")
-    return iou_matrix(a, b)
 
 
 def _valid(scores: np.ndarray, threshold: float) -> np.ndarray:

@@ -27,9 +27,9 @@ from itertools import combinations
 from statistics import fmean
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from analysis.geometry import iou_matrix
+from analysis.matching import match_scores
 from analysis.reliability import cohen_kappa
 from analysis.work import Work
 from domain.annotation import Annotation
@@ -57,47 +57,23 @@ class PairAgreement:
 def pair_matches(
     a: Sequence[Annotation], b: Sequence[Annotation], thresholds: Sequence[float]
 ) -> list[list[tuple[int, int, float]]]:
-    """The count-first matching (i, j, IoU) of a and b at each threshold, as match_objects.
-
-    The IoU matrix is computed once for all thresholds. When the pairs above a threshold form a
-    one-to-one set already (at most one per row and column, the usual case), that set is the
-    matching; otherwise the assignment of analysis.matching is solved on the same matrix.
-    """
+    """The count-first matching (i, j, IoU) of a and b at each threshold, as match_objects,
+    with the IoU matrix computed once for all thresholds."""
     scores = iou_matrix(a, b)
-    return [
-        [(int(i), int(j), float(scores[i, j])) for i, j in zip(rows, cols)]
-        for rows, cols in _matches_on(scores, thresholds)
-    ]
+    return [[(m.a, m.b, m.iou) for m in match_scores(scores, t)] for t in thresholds]
 
 
-def _matches_on(
-    scores: np.ndarray, thresholds: Sequence[float]
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    for threshold in thresholds:
-        if not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"IoU threshold must be within [0, 1], got {threshold}")
+def _level_counts(scores: np.ndarray, levels: Sequence[float]) -> list[int]:
+    """The number of count-first matched pairs (match_scores) at each IoU level."""
     if scores.size == 0:
-        nothing = np.zeros(0, dtype=int)
-        return [(nothing, nothing) for _ in thresholds]
-    levels = np.asarray(thresholds, dtype=float)[:, None, None]
-    valid = (scores[None] >= levels) & (scores[None] > 0.0)
-    simple = (valid.sum(axis=1) <= 1).all(axis=1) & (valid.sum(axis=2) <= 1).all(axis=1)
-    found = []
-    for level, is_simple in zip(valid, simple):
-        if is_simple:
-            rows, cols = np.nonzero(level)
-            found.append((rows, cols))
-        else:
-            found.append(_count_first(scores, level))
-    return found
-
-
-def _count_first(scores: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    # The cost of analysis.matching.match_objects, which only takes shapes, not a matrix.
-    bonus = min(scores.shape) + 1
-    rows, cols = linear_sum_assignment(-np.where(valid, bonus + scores, 0.0))
-    keep = valid[rows, cols]
-    return rows[keep], cols[keep]
+        return [0] * len(levels)
+    valid = (scores >= min(levels)) & (scores > 0.0)
+    if valid.sum(axis=0).max() <= 1 and valid.sum(axis=1).max() <= 1:
+        # one-to-one at the lowest level, so at every level: each valid pair is matched
+        found = np.sort(scores[valid])
+        below = np.searchsorted(found, np.asarray(levels, dtype=float), side="left")
+        return (found.size - below).tolist()
+    return [len(match_scores(scores, level)) for level in levels]
 
 
 def f1_score(matched: int, drawn_a: int, drawn_b: int) -> float:
@@ -122,14 +98,13 @@ def pair_agreement(work: Work, a: str, b: str, threshold: float = 0.5) -> PairAg
         images += 1
         drawn_a += len(shapes_a)
         drawn_b += len(shapes_b)
-        scores = iou_matrix(shapes_a, shapes_b)
-        per_level = _matches_on(scores, levels)
-        for level, (rows, _) in enumerate(per_level):
-            matched[level] += len(rows)
-        for i, j in zip(*per_level[0]):
-            ious.append(float(scores[i, j]))
-            labels_a.append(shapes_a[i].label)
-            labels_b.append(shapes_b[j].label)
+        matrix = iou_matrix(shapes_a, shapes_b)
+        for level, count in enumerate(_level_counts(matrix, levels)):
+            matched[level] += count
+        for match in match_scores(matrix, threshold):
+            ious.append(match.iou)
+            labels_a.append(shapes_a[match.a].label)
+            labels_b.append(shapes_b[match.b].label)
     return PairAgreement(
         a=a,
         b=b,

@@ -65,9 +65,17 @@ def _coincidences(data: Sequence[Sequence[Hashable | None]]) -> _Coincidences:
     new_code[order] = np.arange(len(order))
     present = codes >= 0
     codes = np.where(present, new_code[np.where(present, codes, 0)], -1) if found else codes
-    unit_index = np.tile(np.arange(units), len(rows))[present]
+    return _coincidences_of(codes.reshape(len(rows), units), values, ordered)
+
+
+def _coincidences_of(codes: np.ndarray, values: list[Any], ordered: bool) -> _Coincidences:
+    """The coincidences of a coders x units matrix of codes into values (-1: missing)."""
+    units = codes.shape[1]
+    flat = codes.ravel()
+    present = flat >= 0
+    unit_index = np.tile(np.arange(units), codes.shape[0])[present]
     counts = sparse.csr_matrix(
-        (np.ones(int(present.sum())), (unit_index, codes[present])),
+        (np.ones(int(present.sum())), (unit_index, flat[present])),
         shape=(units, len(values)),
     )
     pairable = np.asarray(counts.sum(axis=1)).ravel()
@@ -105,7 +113,25 @@ def krippendorff_alpha(data: Sequence[Sequence[Hashable | None]], level: str = "
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
-    found = _coincidences(data)
+    return _alpha(_coincidences(data), level)
+
+
+def krippendorff_alpha_codes(
+    codes: np.ndarray, values: Sequence[Any], level: str = "nominal"
+) -> float:
+    """krippendorff_alpha of data given as a coders x units matrix of integer codes into values,
+    which must be in ascending order (-1 = missing): the same number, without Python lists."""
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
+    codes = np.asarray(codes, dtype=np.intp)
+    used, ranks = np.unique(codes[codes >= 0], return_inverse=True)
+    # as krippendorff_alpha does: only the values that occur, numbered in their order
+    recoded = np.full(codes.shape, -1, dtype=np.intp)
+    recoded[codes >= 0] = ranks
+    return _alpha(_coincidences_of(recoded, [values[i] for i in used], True), level)
+
+
+def _alpha(found: _Coincidences, level: str) -> float:
     n_c = found.marginals
     n = float(n_c.sum())
     if np.count_nonzero(n_c) < 2:  # no pairable values, or all of them equal: D_e == 0
@@ -140,18 +166,50 @@ def krippendorff_alpha(data: Sequence[Sequence[Hashable | None]], level: str = "
 def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float:
     """Cohen's kappa (p_o - p_e) / (1 - p_e) of two raters' labels for the same items.
 
-    Computed by sklearn.metrics.cohen_kappa_score (Cohen 1960). Returns nan for no items and when
-    p_e == 1 (both raters used one and the same label), where kappa is undefined; that case is
-    answered before sklearn, which would warn about it, and any UndefinedMetricWarning is
-    silenced because nan already says it.
+    Computed as sklearn.metrics.cohen_kappa_score computes it (Cohen 1960), on the labels
+    numbered in sorted order (cohen_kappa_codes). Returns nan for no items and when p_e == 1
+    (both raters used one and the same label), where kappa is undefined.
     """
     if len(a) != len(b):
         raise ValueError(f"the raters labelled different numbers of items: {len(a)} != {len(b)}")
-    if len(set(a) | set(b)) < 2:  # no items, or a single label: p_e == 1
+    found = set(a) | set(b)
+    if len(found) < 2:  # no items, or a single label: p_e == 1
         return math.nan
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UndefinedMetricWarning)
-        return float(cohen_kappa_score(list(a), list(b), replace_undefined_by=np.nan))
+    try:
+        code = {label: number for number, label in enumerate(sorted(found))}  # type: ignore[type-var]
+    except TypeError:  # labels that cannot be sorted: sklearn says why it will not mix them
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            return float(cohen_kappa_score(list(a), list(b), replace_undefined_by=np.nan))
+    return cohen_kappa_codes(
+        np.array([code[label] for label in a], dtype=np.intp),
+        np.array([code[label] for label in b], dtype=np.intp),
+    )
+
+
+def cohen_kappa_codes(a: np.ndarray, b: np.ndarray) -> float:
+    """cohen_kappa of labels given as integer codes numbered in the labels' sorted order.
+
+    sklearn's arithmetic on the confusion matrix C (rows: a) of the codes that occur:
+    kappa = 1 - sum_{i != j} C_ij / sum_{i != j} E_ij with E = outer(column sums, row sums) / n,
+    so the result is the same number as sklearn.metrics.cohen_kappa_score, bit for bit.
+    """
+    if len(a) != len(b):
+        raise ValueError(f"the raters labelled different numbers of items: {len(a)} != {len(b)}")
+    used, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    size = used.size
+    if size < 2:
+        return math.nan
+    pairs = inverse[: len(a)] * size + inverse[len(a) :]
+    confusion = np.bincount(pairs, minlength=size * size).reshape(size, size).astype(float)
+    sum0, sum1 = np.sum(confusion, axis=0), np.sum(confusion, axis=1)
+    expected = np.outer(sum0, sum1) / np.sum(sum0)
+    off_diagonal = np.ones((size, size))
+    np.fill_diagonal(off_diagonal, 0.0)
+    disagreeing = np.sum(off_diagonal * expected)
+    if disagreeing == 0:
+        return math.nan
+    return float(1 - np.sum(off_diagonal * confusion) / disagreeing)
 
 
 def fleiss_kappa(counts: np.ndarray | Sequence[Sequence[int]]) -> float:
@@ -190,9 +248,10 @@ def bootstrap_ci(
     """Percentile bootstrap interval of statistic, resampling units with replacement.
 
     Each of `resamples` draws takes len(units) units with replacement (numpy Generator seeded by
-    `seed`, so the result is reproducible); nan results are dropped and the (1 - confidence)/2
-    and (1 + confidence)/2 percentiles of the rest returned (Efron & Tibshirani 1993, An
-    Introduction to the Bootstrap, ch. 13). (nan, nan) when no draw gives a finite value.
+    `seed`, so the result is reproducible; units range(n) are passed as an index array); nan
+    results are dropped and the (1 - confidence)/2 and (1 + confidence)/2 percentiles of the
+    rest returned (Efron & Tibshirani 1993, An Introduction to the Bootstrap, ch. 13).
+    (nan, nan) when no draw gives a finite value.
     """
     if resamples < 1:
         raise ValueError("resamples must be at least 1")
@@ -203,7 +262,11 @@ def bootstrap_ci(
         return math.nan, math.nan
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, len(items), size=(resamples, len(items)))
-    results = np.array([statistic([items[i] for i in draw]) for draw in draws], dtype=float)
+    if isinstance(units, range) and units.start == 0 and units.step == 1:
+        # units are the indices 0..n-1: each draw is its own sample, no list to build
+        results = np.array([statistic(draw) for draw in draws], dtype=float)
+    else:
+        results = np.array([statistic([items[i] for i in draw]) for draw in draws], dtype=float)
     finite = results[np.isfinite(results)]
     if finite.size == 0:
         return math.nan, math.nan

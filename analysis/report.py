@@ -25,6 +25,10 @@ The effect of annotator k on alpha is alpha(everyone) - alpha(everyone but k), w
 second alpha is computed from scratch on work.without(k) (units re-clustered without k's
 shapes, so objects only k drew disappear rather than become agreed misses): negative means
 the group agrees less with k than without.
+
+agreement_report computes all of it for every image at once (analysis.batch), which gives the
+same numbers, bit for bit, as the per-image functions of this module and of analysis.units,
+.consensus, .bias and .pairwise, which define the method (and serve other callers).
 """
 
 from __future__ import annotations
@@ -37,9 +41,10 @@ from typing import Any
 
 import numpy as np
 
-from analysis.bias import EDGES, AnnotatorBias, annotator_bias
+from analysis import batch
+from analysis.bias import EDGES, AnnotatorBias
 from analysis.consensus import ConsensusObject, unit_consensus
-from analysis.pairwise import PairAgreement, disagreement_by_image, pairwise_agreement
+from analysis.pairwise import PairAgreement, disagreement_by_image
 from analysis.reliability import bootstrap_ci, krippendorff_alpha
 from analysis.units import Unit, image_units, unit_labels
 from analysis.work import Work
@@ -117,25 +122,25 @@ def agreement_report(
 ) -> AgreementReport:
     """Label and presence alpha with bootstrap intervals, pairwise agreement and per-annotator
     bias against the leave-one-out consensus, at one IoU threshold."""
-    columns = label_columns(work, units_of(work, iou_threshold))
-    overall = alpha_of_columns(columns)
+    # every image at once (analysis.batch): the numbers of the per-image functions, faster
+    table = batch.table_of(work)
+    pairs = batch.pair_matchings(table, iou_threshold)
+    everyone = batch.label_data(table, batch.units_of(table, pairs))
+    overall = batch.alpha(everyone)
     per_annotator = []
-    for annotator in work.annotators:
+    for who in range(len(table.annotators)):
         # one clustering of the others serves both their consensus and their alpha
-        others = work.without(annotator)
-        units = units_of(others, iou_threshold)
-        effect = overall - alpha_of_columns(label_columns(others, units))
-        reference = consensus_from_units(others, units)
-        per_annotator.append(
-            annotator_bias(work, annotator, iou_threshold, effect, reference=reference)
-        )
+        units = batch.units_of(table, pairs, leave_out=who)
+        effect = overall - batch.alpha(batch.label_data(table, units))
+        reference = batch.consensus_of(table, units)
+        per_annotator.append(batch.annotator_bias(table, who, reference, iou_threshold, effect))
     return AgreementReport(
         iou_threshold=iou_threshold,
         images=len(work.shared_images(2)),
         annotators=work.annotators,
-        label_alpha=_estimate(columns, resamples),
+        label_alpha=_interval(overall, *batch.alpha_terms(everyone), resamples),
         presence_alpha=_estimate(presence_columns(work), resamples),
-        pairwise=pairwise_agreement(work, iou_threshold),
+        pairwise=batch.pairwise_agreement(table, pairs),
         per_annotator=tuple(per_annotator),
     )
 
@@ -246,8 +251,16 @@ def _estimate(columns: Columns, resamples: int) -> Estimate:
     value = alpha_of_columns(columns)
     if math.isnan(value):
         return Estimate(value, math.nan, math.nan)
-    marginals, agreeing = additive_alpha_terms(columns)
-    images = len(columns)
+    return _interval(value, *additive_alpha_terms(columns), resamples)
+
+
+def _interval(
+    value: float, marginals: np.ndarray, agreeing: np.ndarray, resamples: int
+) -> Estimate:
+    """value with the image-bootstrap interval from the per-image additive alpha terms."""
+    if math.isnan(value):
+        return Estimate(value, math.nan, math.nan)
+    images = marginals.shape[0]
 
     def resampled(draw: Sequence[int]) -> float:
         times = np.bincount(np.asarray(draw), minlength=images).astype(float)
