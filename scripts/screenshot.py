@@ -1,5 +1,6 @@
 """Take the README's screenshots from the running app in headless Chromium: the annotate
-view, and the Import / Export panel after an export (saved beside it as exchange-panel.png).
+view, the Import / Export panel after an export (exchange-panel.png beside it) and the
+Agreement tab with three annotators (agreement-tab.png).
 
 Usage: python scripts/screenshot.py [docs/screenshot.png]
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -50,10 +52,35 @@ def main(target: Path) -> None:
             page.wait_for_selector("#export-result .alert")
             page.wait_for_timeout(300)
             page.screenshot(path=str(target.with_name("exchange-panel.png")))
+            agreement_tab(browser, server.url, page, target.with_name("agreement-tab.png"))
             browser.close()
     finally:
         server.stop()
-    print(f"wrote {target} and {target.with_name('exchange-panel.png')}")
+    print(f"wrote {target}, exchange-panel.png and agreement-tab.png beside it")
+
+
+def agreement_tab(browser: Any, url: str, page: Any, target: Path) -> None:
+    """Two more annotators draw the astronaut's head a little differently; then the
+    Agreement tab computes and the image's comparison view is opened."""
+    for name, box in (("bob", [(175, 45), (345, 240)]), ("carol", [(160, 30), (320, 225)])):
+        other = browser.new_page(viewport={"width": 1400, "height": 860})
+        other.goto(url)
+        sign_in(other, name)
+        drag(other, box)
+        wait_rows(other, 1)
+        other.wait_for_function(
+            "() => document.querySelector('#save-status').innerText.includes('saved')"
+        )
+        other.close()
+    page.keyboard.press("Escape")  # close the side panel
+    page.wait_for_selector("#exchange-panel", state="hidden")
+    page.locator(".nav-tabs .nav-link", has_text="Agreement").click()
+    page.click("#agreement-compute")
+    page.wait_for_selector("#card-alpha .agreement-value", timeout=60_000)
+    page.locator("#agreement-images .ag-row[row-index='0'] .ag-cell[col-id='image']").click()
+    page.wait_for_selector("#agreement-compare-graph .imagelayer image")
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(target), full_page=True)
 
 
 if __name__ == "__main__":
