@@ -51,7 +51,7 @@ class AnnotatorBias:
 
     images: images compared; objects: the annotator's shapes on them; consensus_objects: the
     others' consensus objects on them; matched: one-to-one pairs of the two. seconds_per_image
-    (median active seconds per image) is None until annotation time is recorded; alpha_effect =
+    (median active seconds per image) is None where no time was recorded; alpha_effect =
     alpha(everyone) - alpha(everyone but this annotator), filled in by analysis.report (nan
     when not computed).
     """

@@ -33,6 +33,7 @@ same numbers, bit for bit, as the per-image functions of this module and of anal
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -133,7 +134,9 @@ def agreement_report(
         units = batch.units_of(table, pairs, leave_out=who)
         effect = overall - batch.alpha(batch.label_data(table, units))
         reference = batch.consensus_of(table, units)
-        per_annotator.append(batch.annotator_bias(table, who, reference, iou_threshold, effect))
+        bias = batch.annotator_bias(table, who, reference, iou_threshold, effect)
+        seconds = work.median_seconds(table.annotators[who])
+        per_annotator.append(dataclasses.replace(bias, seconds_per_image=seconds))
     return AgreementReport(
         iou_threshold=iou_threshold,
         images=len(work.shared_images(2)),

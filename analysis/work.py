@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from statistics import median
 
 from domain.annotation import Annotation
 
@@ -22,6 +23,8 @@ class Work:
     """
 
     by_image: Shapes
+    # (image, annotator) -> active seconds spent on the image, where recorded
+    seconds: Mapping[tuple[str, str], float] = field(default_factory=dict)
 
     @property
     def annotators(self) -> tuple[str, ...]:
@@ -43,21 +46,34 @@ class Work:
             {
                 key: {who: shapes for who, shapes in done.items() if who != annotator}
                 for key, done in self.by_image.items()
-            }
+            },
+            self.seconds,
         )
 
+    def median_seconds(self, annotator: str) -> float | None:
+        """Median active seconds per image the annotator finished, where time was recorded."""
+        spent = [
+            seconds
+            for (key, who), seconds in self.seconds.items()
+            if who == annotator and who in self.by_image.get(key, {})
+        ]
+        return float(median(spent)) if spent else None
 
-def work_of(annotations: Iterable[Annotation], statuses: Mapping[tuple[str, str], str]) -> Work:
-    """Group shapes by image and annotator, adding the images found empty."""
+
+def work_of(
+    annotations: Iterable[Annotation],
+    statuses: Mapping[tuple[str, str], str],
+    seconds: Mapping[tuple[str, str], float] | None = None,
+) -> Work:
+    """Group shapes by image and annotator, adding the images found empty (and the active
+    seconds spent on each image, where recorded)."""
     by_image: dict[str, dict[str, list[Annotation]]] = {}
     for record in annotations:
         by_image.setdefault(record.image_key, {}).setdefault(record.annotator, []).append(record)
     for (key, who), status in statuses.items():
         if status in FINISHED_STATUSES:
             by_image.setdefault(key, {}).setdefault(who, [])
-    return Work(
-        {
-            key: {who: tuple(shapes) for who, shapes in done.items()}
-            for key, done in by_image.items()
-        }
-    )
+    shapes = {
+        key: {who: tuple(found) for who, found in done.items()} for key, done in by_image.items()
+    }
+    return Work(shapes, dict(seconds or {}))

@@ -88,3 +88,6 @@ AGREEMENT_COMPARE = "agreement-compare"  # the comparison view's container
 AGREEMENT_COMPARE_GRAPH = "agreement-compare-graph"
 AGREEMENT_DOWNLOAD_BUTTON = "agreement-download-button"
 AGREEMENT_DOWNLOAD = "agreement-download"
+
+# active time
+TIME_SPENT = "time-spent-store"  # {key, annotator, seconds} of the image just left (clientside)

@@ -248,6 +248,7 @@ def build_layout(labels: tuple[Label, ...]) -> html.Div:
             dcc.Store(id=ids.PREFETCH),
             dcc.Store(id=ids.PREFETCHED),
             dcc.Store(id=ids.FITTED),
+            dcc.Store(id=ids.TIME_SPENT),
             dcc.Interval(id=ids.RETRY_TIMER, interval=5000, disabled=True),
             _header(),
             _name_modal(),

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -65,6 +66,16 @@ IMAGE_SIZES = Table(
     Column("format", String(16), nullable=False),
     Column("mode", String(16), nullable=False),
     Column("orientation", Integer, nullable=False),
+)
+
+# Active seconds each annotator spent on each image (visible, focused, not idle), added up
+# over visits; the browser measures, the server only adds.
+ACTIVE_TIMES = Table(
+    "active_times",
+    metadata,
+    Column("image_key", String(1024), primary_key=True),
+    Column("annotator", String(64), primary_key=True),
+    Column("seconds", Float, nullable=False),
 )
 
 STATUSES = Table(
@@ -396,6 +407,31 @@ class AnnotationStore:
         except SQLAlchemyError as exc:
             raise SaveFailed(f"the database refused the import: {_reason(exc)}") from None
         return ReplaceCounts(inserted, deleted, unchanged)
+
+    def add_active_time(self, image_key: str, annotator: str, seconds: float) -> None:
+        """Add seconds of active work on an image to the annotator's total for it."""
+        key = (ACTIVE_TIMES.c.image_key == image_key) & (ACTIVE_TIMES.c.annotator == annotator)
+        try:
+            with self.engine.begin() as conn:
+                current = conn.execute(select(ACTIVE_TIMES.c.seconds).where(key)).scalar()
+                if current is None:
+                    row = {"image_key": image_key, "annotator": annotator, "seconds": seconds}
+                    conn.execute(insert(ACTIVE_TIMES).values(**row))
+                else:
+                    conn.execute(update(ACTIVE_TIMES).where(key).values(seconds=current + seconds))
+        except SQLAlchemyError as exc:
+            raise SaveFailed(f"the database refused the time spent: {_reason(exc)}") from None
+
+    def active_times(self, key_prefix: str = "") -> dict[tuple[str, str], float]:
+        """(image, annotator) -> active seconds, of keys starting with key_prefix."""
+        query = select(ACTIVE_TIMES)
+        if key_prefix:
+            query = query.where(ACTIVE_TIMES.c.image_key.startswith(key_prefix, autoescape=True))
+        try:
+            with self.engine.connect() as conn:
+                return {(r.image_key, r.annotator): float(r.seconds) for r in conn.execute(query)}
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read the time spent: {_reason(exc)}") from None
 
     def known_sizes(self, keys: Sequence[str]) -> dict[str, tuple[str, ImageInfo]]:
         """Remembered sizes of these images: key -> (fingerprint, info)."""

@@ -35,4 +35,9 @@ def load_work(services: Services, batch: str | None = None) -> Work:
         for pair, status in rows.statuses.items()
         if batch is None or in_batch(pair[0], batch)
     }
-    return work_of(shapes, statuses)
+    seconds = {
+        pair: spent
+        for pair, spent in services.store.active_times(f"{batch}/" if batch else "").items()
+        if batch is None or in_batch(pair[0], batch)
+    }
+    return work_of(shapes, statuses, seconds)

@@ -339,3 +339,16 @@ def test_image_sizes_are_remembered_by_fingerprint(store: AnnotationStore) -> No
         "a.jpg": ("f3", tall),
         "b/c.png": ("f2", tall),
     }
+
+
+def test_active_time_adds_up_per_image_and_annotator(store: AnnotationStore) -> None:
+    store.add_active_time("batch/a.jpg", "alice", 12.0)
+    store.add_active_time("batch/a.jpg", "alice", 3.5)
+    store.add_active_time("batch/a.jpg", "bob", 7.0)
+    store.add_active_time("other/b.jpg", "alice", 1.0)
+
+    assert store.active_times("batch/") == {
+        ("batch/a.jpg", "alice"): 15.5,
+        ("batch/a.jpg", "bob"): 7.0,
+    }
+    assert len(store.active_times()) == 3

@@ -306,3 +306,17 @@ def test_the_consensus_exports_in_every_format(services: Services, format_name: 
     [(label, kind, coords, _)] = shapes_of(services, whose)[WIDE]
     assert (label, kind) == ("person", "rect")
     assert close(coords, (12.0, 20.0, 112.0, 70.0))  # the median box
+
+
+def test_the_agreement_report_gives_median_active_seconds(services: Services) -> None:
+    from analysis.report import agreement_report
+    from workflows.agreement import load_work
+
+    alice_draws(services)  # alice finished WIDE, OTHER and TALL, skipped SKIPPED
+    for key, seconds in ((WIDE, 30.0), (OTHER, 10.0), (TALL, 12.0), (SKIPPED, 99.0)):
+        services.store.add_active_time(key, "alice", seconds)
+
+    report = agreement_report(load_work(services)).to_json()
+
+    alice = next(row for row in report["per_annotator"] if row["annotator"] == "alice")
+    assert alice["seconds_per_image"] == 12.0  # the skipped image does not count

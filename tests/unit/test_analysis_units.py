@@ -83,3 +83,15 @@ def test_images_found_empty_count_as_finished_and_skips_do_not() -> None:
 def test_majority_label_ties_go_to_the_first_name() -> None:
     assert majority_label(["dog", "cat", "dog", "cat"]) == "cat"
     assert majority_label(["dog", "cat", "dog"]) == "dog"
+
+
+def test_median_seconds_count_only_images_the_annotator_finished() -> None:
+    records = [box("ann", "cat", 0, 0, 10, 10, key=k) for k in ("a.jpg", "b.jpg", "c.jpg")]
+    seconds = {("a.jpg", "ann"): 10.0, ("b.jpg", "ann"): 30.0, ("c.jpg", "ann"): 14.0}
+    seconds[("d.jpg", "ann")] = 500.0  # looked at, never finished: not counted
+
+    work = work_of(records, {}, seconds)
+
+    assert work.median_seconds("ann") == 14.0
+    assert work.median_seconds("bob") is None
+    assert work.without("bob").median_seconds("ann") == 14.0

@@ -1,0 +1,48 @@
+"""Active time per image: the browser measures (assets/activity.js), the server adds up."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from dash import ClientsideFunction, Input, Output, callback, clientside_callback
+from dash.exceptions import PreventUpdate
+
+from components import ids
+from storage.errors import StorageError
+from storage.runtime import current
+
+log = logging.getLogger("concord.activity")
+MAX_SECONDS = 4 * 3600  # one visit; more is a page left open, not work
+
+clientside_callback(
+    ClientsideFunction(namespace="concord", function_name="timeSpent"),
+    Output(ids.TIME_SPENT, "data"),
+    Input(ids.IMAGE, "data"),
+    Input(ids.ANNOTATOR, "data"),
+)
+
+
+def valid_time(spent: Any) -> tuple[str, str, float] | None:
+    """(key, annotator, seconds) of a time report, or None when it is malformed."""
+    if not isinstance(spent, dict):
+        return None
+    key, who, seconds = spent.get("key"), spent.get("annotator"), spent.get("seconds")
+    if not (isinstance(key, str) and key and isinstance(who, str) and who):
+        return None
+    if not isinstance(seconds, int | float) or not 0 < seconds <= MAX_SECONDS:
+        return None
+    return key, who, float(seconds)
+
+
+@callback(Output(ids.TIME_SPENT, "clear_data"), Input(ids.TIME_SPENT, "data"))
+def record_time(spent: Any) -> bool:
+    """Add the seconds spent on the image just left; a lost report costs only a statistic."""
+    checked = valid_time(spent)
+    if checked is None:
+        raise PreventUpdate
+    try:
+        current().store.add_active_time(*checked)
+    except StorageError as exc:
+        log.warning("time spent on %s not recorded: %s", checked[0], exc)
+    return True
