@@ -112,7 +112,8 @@ def format_agreement(data: dict[str, Any]) -> str:
         f"with 2+ annotators; annotators: {', '.join(data['annotators']) or 'none'}",
         f"Label reliability, Krippendorff's alpha (nominal): {_number(alpha.get('value'))} "
         f"(95% CI {_number(alpha.get('ci_low'))} to {_number(alpha.get('ci_high'))})",
-        f"Objects vs no objects, alpha: {_number(data.get('presence_alpha'))}",
+        f"Objects vs no objects, alpha: {_number(data.get('presence_alpha'))}; "
+        f"Fleiss' kappa (images everyone finished): {_number(data.get('presence_kappa'))}",
         "",
         "Pairwise        a vs b: images   F1  mean IoU  label kappa",
     ]

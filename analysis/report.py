@@ -46,7 +46,7 @@ from analysis import batch
 from analysis.bias import EDGES, AnnotatorBias
 from analysis.consensus import ConsensusObject, unit_consensus
 from analysis.pairwise import PairAgreement, disagreement_by_image
-from analysis.reliability import bootstrap_ci, krippendorff_alpha
+from analysis.reliability import bootstrap_ci, fleiss_kappa, krippendorff_alpha
 from analysis.units import Unit, image_units, unit_labels
 from analysis.work import Work
 
@@ -100,6 +100,7 @@ class AgreementReport:
     presence_alpha: Estimate
     pairwise: tuple[PairAgreement, ...]
     per_annotator: tuple[AnnotatorBias, ...]
+    presence_kappa: float = math.nan
 
     def to_json(self) -> dict[str, Any]:
         """A dict json.dumps accepts with allow_nan=False; per-object lists are left out."""
@@ -113,6 +114,7 @@ class AgreementReport:
                 "ci_low": json_number(self.presence_alpha.ci_low),
                 "ci_high": json_number(self.presence_alpha.ci_high),
             },
+            "presence_kappa": json_number(self.presence_kappa),
             "pairwise": [_pair_json(pair) for pair in self.pairwise],
             "per_annotator": [_bias_json(bias) for bias in self.per_annotator],
         }
@@ -143,6 +145,7 @@ def agreement_report(
         annotators=work.annotators,
         label_alpha=_interval(overall, *batch.alpha_terms(everyone), resamples),
         presence_alpha=_estimate(presence_columns(work), resamples),
+        presence_kappa=presence_kappa(work),
         pairwise=batch.pairwise_agreement(table, pairs),
         per_annotator=tuple(per_annotator),
     )
@@ -183,6 +186,22 @@ def presence_columns(work: Work) -> Columns:
         for image in work.shared_images(2)
         for done in (work.by_image[image],)
     }
+
+
+def presence_kappa(work: Work) -> float:
+    """Fleiss' kappa on "no objects vs objects" over the images that every annotator
+    finished (Fleiss' kappa needs the same raters on every item; alpha has no such limit).
+    nan with fewer than two annotators, no such image, or no variation."""
+    everyone = work.annotators
+    counts = [
+        [sum(1 for who in everyone if not done[who]), sum(1 for who in everyone if done[who])]
+        for image in work.images
+        for done in (work.by_image[image],)
+        if len(everyone) >= 2 and all(who in done for who in everyone)
+    ]
+    if not counts:
+        return math.nan
+    return fleiss_kappa(counts)
 
 
 def alpha_of_columns(columns: Columns) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from analysis.consensus import consensus_of, majority_label
 from analysis.units import MISSED, image_units, unit_labels
 from analysis.work import work_of
@@ -95,3 +97,21 @@ def test_median_seconds_count_only_images_the_annotator_finished() -> None:
     assert work.median_seconds("ann") == 14.0
     assert work.median_seconds("bob") is None
     assert work.without("bob").median_seconds("ann") == 14.0
+
+
+def test_presence_kappa_is_fleiss_kappa_over_images_everyone_finished() -> None:
+    from analysis.report import agreement_report
+
+    records = [
+        box("ann", "cat", 0, 0, 10, 10, key="both.jpg"),
+        box("bob", "cat", 0, 0, 10, 10, key="both.jpg"),
+        box("ann", "cat", 0, 0, 10, 10, key="split.jpg"),
+        box("ann", "cat", 0, 0, 10, 10, key="only-ann.jpg"),  # bob never finished it
+    ]
+    statuses = {("none.jpg", "ann"): "empty", ("none.jpg", "bob"): "empty"}
+    statuses[("split.jpg", "bob")] = "empty"
+
+    report = agreement_report(work_of(records, statuses), resamples=10).to_json()
+
+    # items [yes, yes], [no, no], [yes, no]: P = 2/3, Pe = 1/2, kappa = (2/3 - 1/2) / (1/2)
+    assert report["presence_kappa"] == pytest.approx(1 / 3)
