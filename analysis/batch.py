@@ -24,7 +24,7 @@ from statistics import fmean
 
 import numpy as np
 
-from analysis.bias import AnnotatorBias, normalised_confusion_codes, offsets_of
+from analysis.bias import AnnotatorBias, bias_of, normalised_confusion_codes, offsets_of
 from analysis.geometry import box_iou, iou_matrix, normalised_boxes, paired_box_iou
 from analysis.matching import match_scores
 from analysis.pairwise import THRESHOLDS, PairAgreement, f1_score
@@ -318,25 +318,22 @@ def annotator_bias(
     rows, cols, _ = _matching(blocks, entries, threshold)
     mine, theirs = table.label[rows], reference.label[cols]
     used, ranks = np.unique(np.concatenate([theirs, mine]), return_inverse=True)
-    images = int(compared.size)
-    objects = int(blocks.rows_count.sum())
-    consensus_objects = int(blocks.cols_count.sum())
-    matched = int(rows.size)
-    return AnnotatorBias(
-        annotator=table.annotators[who],
-        images=images,
-        objects=objects,
-        consensus_objects=consensus_objects,
-        matched=matched,
-        **offsets_of(table.box[rows], reference.box[cols]),  # type: ignore[arg-type]
-        miss_rate=(
-            (consensus_objects - matched) / consensus_objects if consensus_objects else math.nan
+    counts = (
+        int(compared.size),
+        int(blocks.rows_count.sum()),
+        int(blocks.cols_count.sum()),
+        int(rows.size),
+    )
+    return bias_of(
+        table.annotators[who],
+        counts,
+        offsets_of(table.box[rows], reference.box[cols]),
+        cohen_kappa_codes(theirs, mine),
+        (
+            tuple(table.labels[i] for i in used.tolist()),
+            normalised_confusion_codes(ranks[: theirs.size], ranks[theirs.size :], used.size),
         ),
-        extra_per_image=(objects - matched) / images if images else math.nan,
-        label_kappa=cohen_kappa_codes(theirs, mine),
-        confusion_labels=tuple(table.labels[i] for i in used.tolist()),
-        confusion=normalised_confusion_codes(ranks[: theirs.size], ranks[theirs.size :], used.size),
-        alpha_effect=alpha_effect,
+        alpha_effect,
     )
 
 

@@ -116,8 +116,28 @@ def annotator_bias(
             theirs.append(agreed[pair.b].label)
             own_boxes.append(bounding_box(shapes[pair.a]))
             agreed_boxes.append(agreed[pair.b].box)
-    measures = offsets_of(own_boxes, agreed_boxes)
     labels, matrix = normalised_confusion(theirs, mine)
+    return bias_of(
+        annotator,
+        (images, objects, consensus_objects, matched),
+        offsets_of(own_boxes, agreed_boxes),
+        cohen_kappa(theirs, mine),
+        (labels, matrix),
+        alpha_effect,
+    )
+
+
+def bias_of(
+    annotator: str,
+    counts: tuple[int, int, int, int],
+    measures: dict[str, tuple[float, ...]],
+    label_kappa: float,
+    confusion: tuple[tuple[str, ...], tuple[tuple[float, ...], ...]],
+    alpha_effect: float,
+) -> AnnotatorBias:
+    """An AnnotatorBias from (images, objects, consensus objects, matched) counts and the
+    per-pair measures: miss rate and extras per image follow from the counts."""
+    images, objects, consensus_objects, matched = counts
     return AnnotatorBias(
         annotator=annotator,
         images=images,
@@ -129,9 +149,9 @@ def annotator_bias(
             (consensus_objects - matched) / consensus_objects if consensus_objects else math.nan
         ),
         extra_per_image=(objects - matched) / images if images else math.nan,
-        label_kappa=cohen_kappa(theirs, mine),
-        confusion_labels=labels,
-        confusion=matrix,
+        label_kappa=label_kappa,
+        confusion_labels=confusion[0],
+        confusion=confusion[1],
         alpha_effect=alpha_effect,
     )
 
@@ -140,20 +160,10 @@ def box_offsets(
     box: tuple[float, float, float, float], reference: tuple[float, float, float, float]
 ) -> dict[str, float] | None:
     """Log area ratio, centre and edge offsets of box against reference; None if either is flat."""
-    x0, y0, x1, y1 = box
-    c0, d0, c1, d1 = reference
-    width, height = c1 - c0, d1 - d0
-    if width <= 0 or height <= 0 or x1 <= x0 or y1 <= y0:
+    measures = offsets_of([box], [reference])
+    if not measures["dx"]:
         return None
-    return {
-        "log_area_ratio": math.log((x1 - x0) * (y1 - y0) / (width * height)),
-        "dx": ((x0 + x1) - (c0 + c1)) / 2.0 / width,
-        "dy": ((y0 + y1) - (d0 + d1)) / 2.0 / height,
-        "left": (c0 - x0) / width,
-        "right": (x1 - c1) / width,
-        "top": (d0 - y0) / height,
-        "bottom": (y1 - d1) / height,
-    }
+    return {name: values[0] for name, values in measures.items()}
 
 
 def offsets_of(
@@ -167,11 +177,11 @@ def offsets_of(
     x0, y0, x1, y1 = own.T
     c0, d0, c1, d1 = other.T
     width, height = c1 - c0, d1 - d0
-    # box_offsets' test, negated as written there, so that NaN edges are kept alike
+    # a flat box or reference has no area ratio; written negated so that NaN edges are kept
     keep = ~((width <= 0) | (height <= 0) | (x1 <= x0) | (y1 <= y0))
     x0, y0, x1, y1, c0, d0, c1, d1 = (v[keep] for v in (x0, y0, x1, y1, c0, d0, c1, d1))
     width, height = width[keep], height[keep]
-    # elementwise IEEE arithmetic as in box_offsets; the log from math, as numpy's may differ
+    # the log from math: numpy's may differ in the last bit from the per-image definition
     ratio = (x1 - x0) * (y1 - y0) / (width * height)
     columns = {
         "dx": ((x0 + x1) - (c0 + c1)) / 2.0 / width,
