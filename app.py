@@ -9,6 +9,8 @@ import flask
 from dash import Dash, DiskcacheManager
 
 import callbacks  # noqa: F401  (registers every @callback)
+from auth import web as sign_in
+from auth.session import viewer
 from components.layout import build_layout
 from config import load_settings
 from storage.caches import make_caches
@@ -30,7 +32,21 @@ app = Dash(
 server = app.server
 caches = make_caches(server, settings)
 install(build_services(settings, *caches))
-app.layout = build_layout(settings.labels)
+sign_in.install(server, settings)
+
+
+def serve_layout() -> object:
+    """The page for whoever asks: parts a role may not use are left out."""
+    return build_layout(settings.labels, viewer())
+
+
+app.layout = serve_layout
+
+
+@server.route("/healthz")
+def health() -> flask.Response:
+    """For the platform's health check: the process answers (no sign-in needed)."""
+    return flask.Response("ok", mimetype="text/plain")
 
 
 @server.route("/images/<path:key>")

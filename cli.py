@@ -2,11 +2,15 @@
 
 python cli.py import PATH --format FORMAT [--annotator NAME]
 python cli.py export --format FORMAT [--annotator NAME] [--batch NAME] --out PATH
+python cli.py agreement [--iou 0.5] [--batch NAME] [--json]
+python cli.py migrate
+python cli.py add-user NAME --role ROLE [--file USERS_FILE] [--password-stdin] [--env]
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from collections.abc import Sequence
@@ -14,12 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from analysis.report import agreement_report
+from auth.directory import save_account
+from auth.passwords import hash_password
 from config import ConfigError, load_settings
+from domain.accounts import ROLE_NAMES, Account, parse_role, users_env_entry
 from domain.errors import DomainError
+from domain.identity import clean_annotator_name
 from formats.model import FormatError
 from formats.registry import CODECS, FORMAT_NAMES
 from formats.resolve import ImportRejected
+from storage.annotation_store import make_engine
 from storage.errors import StorageError
+from storage.migrate import upgrade
 from storage.runtime import Services, build_services
 from workflows.agreement import load_work
 from workflows.exchange import DEFAULT_IMPORT_ANNOTATOR, export_annotations, import_annotations
@@ -148,6 +158,42 @@ def run_agreement(args: argparse.Namespace) -> str:
     return format_agreement(data)
 
 
+def run_migrate(_args: argparse.Namespace) -> str:
+    """Bring DATABASE_URL's schema to the newest revision (the PaaS release step)."""
+    engine = make_engine(load_settings().database_url)
+    try:
+        done = upgrade(engine)
+    finally:
+        engine.dispose()
+    if done.changed:
+        return f"database migrated to revision {done.after} (newest)"
+    return f"database already at revision {done.after} (newest)"
+
+
+def read_new_password(from_stdin: bool) -> str:
+    """The new password: one line of standard input, or typed twice at a prompt."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        raise CliError("the two passwords differ; nothing was changed")
+    return first
+
+
+def run_add_user(args: argparse.Namespace) -> str:
+    """Add an account to the users file (or print it as a USERS entry)."""
+    name = clean_annotator_name(args.name)
+    role = parse_role(args.role)
+    users_file = args.file or load_settings().users_file
+    if users_file is None and not args.env:
+        raise CliError("say where the accounts go: set USERS_FILE, or pass --file or --env")
+    account = Account(name, role, hash_password(read_new_password(args.password_stdin)))
+    if args.env:
+        return users_env_entry(account)
+    added = save_account(Path(users_file), account)
+    return f"{'added' if added else 'updated'} {name} ({role.value}) in {users_file}"
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser, with a sub-command per task."""
     main = argparse.ArgumentParser(
@@ -206,6 +252,34 @@ def parser() -> argparse.ArgumentParser:
     agree.add_argument("--batch", help="one batch only")
     agree.add_argument("--json", action="store_true", help="print a JSON object")
     agree.set_defaults(run=run_agreement)
+
+    migrate = commands.add_parser(
+        "migrate",
+        help="bring the database schema up to date",
+        description="Apply the schema migrations DATABASE_URL's database lacks (Alembic). "
+        "Run it on release; the app also does it on start, one worker at a time.",
+    )
+    migrate.set_defaults(run=run_migrate)
+
+    user = commands.add_parser(
+        "add-user",
+        help="add an account, or change its role and password",
+        description="Add an account to the users file (USERS_FILE) with a hashed password; "
+        "when accounts exist, the app asks everyone to sign in. An existing account of that "
+        f"name gets the new role and password. Roles: {ROLE_NAMES}.",
+    )
+    user.add_argument("name", help="the sign-in name, also the annotator name in exports")
+    user.add_argument("--role", required=True, help=f"one of {ROLE_NAMES}")
+    user.add_argument("--file", help="the users file (default: USERS_FILE)")
+    user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    user.add_argument(
+        "--env",
+        action="store_true",
+        help="print the account as a USERS entry (name:role:hash) instead of writing a file",
+    )
+    user.set_defaults(run=run_add_user)
     return main
 
 

@@ -33,6 +33,16 @@ class Settings:
     redis_url: str = ""
     max_image_pixels: int = 200_000_000
     presign_max_bytes: int = 2_000_000
+    users_file: Path | None = None  # TOML accounts (cli.py add-user); sign-in when set
+    users: str = ""  # the same as name:role:hash entries, for PaaS without files
+    secret_key: str = ""  # signs session cookies; required when accounts exist
+    proxy_hops: int = 0  # proxies in front that set X-Forwarded-For (PaaS routers: 1)
+    secure_cookies: bool = False  # send the session cookie over HTTPS only
+
+    @property
+    def sign_in_configured(self) -> bool:
+        """True when accounts are configured: every page then needs sign-in."""
+        return self.users_file is not None or bool(self.users.strip())
 
 
 def _database_url(raw: str | None, data_dir: Path) -> str:
@@ -56,6 +66,15 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if not low <= value <= high:
         raise ConfigError(f"{name}={value} is outside {low}..{high}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name}={raw!r}: use 1 or 0")
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -84,4 +103,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redis_url=env.get("REDIS_URL", "").strip(),
         max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", 200_000_000, 1_000, 10_000_000_000),
         presign_max_bytes=_int(env, "PRESIGN_MAX_BYTES", 2_000_000, 0, 5_000_000_000),
+        users_file=Path(env["USERS_FILE"]) if env.get("USERS_FILE", "").strip() else None,
+        users=env.get("USERS", ""),
+        secret_key=env.get("SECRET_KEY", "").strip(),
+        proxy_hops=_int(env, "PROXY_HOPS", 0, 0, 5),
+        secure_cookies=_flag(env, "SECURE_COOKIES"),
     )

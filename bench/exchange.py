@@ -84,9 +84,9 @@ from bench.common import attempt
 from config import Settings, load_settings
 from domain.annotation import Annotation, utc_now
 from formats.registry import FORMAT_NAMES, Codec
-from storage.annotation_store import ANNOTATIONS
 from storage.caches import make_caches
 from storage.runtime import Services, build_services
+from storage.schema import ANNOTATIONS
 
 IMAGES = 10_000
 BATCHES = 4

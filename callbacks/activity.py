@@ -8,6 +8,7 @@ from typing import Any
 from dash import ClientsideFunction, Input, Output, callback, clientside_callback
 from dash.exceptions import PreventUpdate
 
+from auth.session import acting_annotator
 from components import ids
 from storage.errors import StorageError
 from storage.runtime import current
@@ -39,8 +40,8 @@ def valid_time(spent: Any) -> tuple[str, str, float] | None:
 def record_time(spent: Any) -> bool:
     """Add the seconds spent on the image just left; a lost report costs only a statistic."""
     checked = valid_time(spent)
-    if checked is None:
-        raise PreventUpdate
+    if checked is None or acting_annotator(checked[1]) != checked[1]:
+        raise PreventUpdate  # malformed, or a report in someone else's name
     try:
         current().store.add_active_time(*checked)
     except StorageError as exc:

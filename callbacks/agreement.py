@@ -27,8 +27,10 @@ from dash.exceptions import PreventUpdate
 from analysis.bias import EDGES
 from analysis.report import AgreementReport, agreement_report, disagreement_by_image
 from analysis.work import Work
+from auth.session import may
 from components import agreement_tab as tab
 from components import ids
+from domain.accounts import Role
 from storage.annotation_store import ExportRows
 from storage.errors import StorageError
 from storage.runtime import current
@@ -202,8 +204,8 @@ def show_confusion(data: dict[str, Any] | None, who: str | None) -> object:
 )
 def show_comparison(selected: list[dict[str, Any]] | None, data: dict[str, Any] | None) -> object:
     """Every annotator's shapes on the clicked image, read from the store now."""
-    if not selected or not data:
-        raise PreventUpdate
+    if not selected or not data or not may(Role.REVIEWER):
+        raise PreventUpdate  # reviewers only (the request guard refuses others first)
     row = selected[0]
     return comparison_of(row["image"], row["annotators"].split(", "), data["annotators"])
 

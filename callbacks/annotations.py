@@ -13,6 +13,7 @@ from typing import Any
 from dash import Input, Output, State, callback
 from dash.exceptions import PreventUpdate
 
+from auth.session import acting_annotator
 from components import ids
 from components.feedback import message
 from domain.annotation import utc_now
@@ -32,7 +33,9 @@ MESSAGE_OUTPUTS = [
 
 
 def canvas_of(image: dict[str, Any] | None, annotator: str | None) -> Canvas | None:
-    """The canvas being edited, or None when there is no readable image or no annotator."""
+    """The canvas being edited, or None when there is no readable image or no annotator.
+    With sign-in on, the annotator is the signed-in account whatever the browser says."""
+    annotator = acting_annotator(annotator)
     if not image or not image.get("key") or image.get("error") or not annotator:
         return None
     return Canvas(image["key"], int(image["width"]), int(image["height"]), annotator)
@@ -70,15 +73,19 @@ def load_records(image: dict[str, Any] | None, annotator: str | None, records: A
     """This annotator's saved shapes for the image; unsaved ones in the browser are retried."""
     canvas = canvas_of(image, annotator)
     if canvas is None:
-        return RecordsState(None, annotator, ()).to_data()
+        return RecordsState(None, acting_annotator(annotator), ()).to_data()
     state = state_from_data(records)
     if state.unsaved and state.belongs_to(canvas.image_key, canvas.annotator):
         return autosave(current().store, state).to_data()
     try:
         stored = current().store.annotations_for(canvas.image_key, canvas.annotator)
     except StorageError as exc:
-        return RecordsState(canvas.image_key, annotator, (), error=str(exc), loaded=False).to_data()
-    return RecordsState(canvas.image_key, annotator, tuple(stored), rev=state.rev + 1).to_data()
+        return RecordsState(
+            canvas.image_key, canvas.annotator, (), error=str(exc), loaded=False
+        ).to_data()
+    return RecordsState(
+        canvas.image_key, canvas.annotator, tuple(stored), rev=state.rev + 1
+    ).to_data()
 
 
 @callback(
@@ -169,6 +176,6 @@ def on_delete(_clicks: Any, selected: Any, records: Any, image: Any, annotator: 
 def retry_save(_clicks: Any, _ticks: Any, records: Any) -> object:
     """Try again to save records the server has not accepted yet."""
     state = state_from_data(records)
-    if not state.unsaved:
-        raise PreventUpdate
+    if not state.unsaved or acting_annotator(state.annotator) != state.annotator:
+        raise PreventUpdate  # nothing to save, or records claiming someone else
     return autosave(current().store, state).to_data()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -15,8 +16,10 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from auth.session import may
 from components import ids
 from components.exchange_panel import ALL, CONSENSUS_CHOICE
+from domain.accounts import Role
 from domain.errors import DomainError
 from formats.model import FormatError
 from formats.resolve import ImportRejected
@@ -54,7 +57,7 @@ def _keep(value: str | None, options: list[dict[str, str]]) -> str:
     Output(ids.EXPORT_BATCH, "options"),
     Output(ids.EXPORT_BATCH, "value"),
     Input(ids.EXCHANGE_PANEL, "is_open"),
-    Input(ids.IMPORT_RESULT, "children"),
+    Input(ids.EXCHANGE_IMPORTED, "data"),
     State(ids.EXPORT_ANNOTATOR, "value"),
     State(ids.EXPORT_BATCH, "value"),
 )
@@ -64,7 +67,7 @@ def export_choices(
     """Annotators with work in the store and the source's batches: listed on opening and
     again after an import (which may bring new annotators). Values travel with their
     options: a dropdown drops a value that arrives before its option."""
-    if not is_open:
+    if not is_open or not may(Role.REVIEWER):
         raise PreventUpdate
     services = current()
     try:
@@ -196,6 +199,7 @@ def run_export(
 
 @callback(
     Output(ids.IMPORT_RESULT, "children"),
+    Output(ids.EXCHANGE_IMPORTED, "data"),
     Input(ids.IMPORT_UPLOAD, "contents"),
     State(ids.IMPORT_UPLOAD, "filename"),
     State(ids.IMPORT_FORMAT, "value"),
@@ -214,11 +218,13 @@ def run_import(
     filename: str | None,
     format_name: str,
     annotator: str | None,
-) -> dbc.Alert:
-    """Import an uploaded file in a background job and say what happened."""
+) -> tuple[dbc.Alert, float]:
+    """Import an uploaded file in a background job and say what happened (the time stamp
+    tells the export card to list annotators again)."""
     if not contents or not format_name:
         raise PreventUpdate
     _detach_database()
-    return import_job(
+    result = import_job(
         contents, filename or "upload", format_name, annotator, _progress_reporter(set_progress)
     )
+    return result, time.time()

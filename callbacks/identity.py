@@ -5,6 +5,7 @@ from __future__ import annotations
 from dash import Input, Output, State, callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
+from auth.session import sign_in_required
 from components import ids
 from domain.errors import AnnotatorNameError
 from domain.identity import clean_annotator_name
@@ -33,8 +34,8 @@ def toggle_name_modal(annotator: str | None, _change: int | None) -> tuple[bool,
 )
 def save_name(_clicks: int | None, _submit: int | None, value: str | None) -> tuple[object, str]:
     """Store a valid name, or explain what is wrong with it."""
-    if not (_clicks or _submit):
-        raise PreventUpdate
+    if not (_clicks or _submit) or sign_in_required():
+        raise PreventUpdate  # with sign-in on, the name is the account's
     try:
         return clean_annotator_name(value), ""
     except AnnotatorNameError as exc:

@@ -17,6 +17,7 @@ from dash import (
 )
 from dash.exceptions import PreventUpdate
 
+from auth.session import acting_annotator
 from components import ids
 from components.feedback import message
 from domain.records_state import RecordsState, state_from_data
@@ -69,6 +70,7 @@ def navigate(
     """Move to another image once the current one's changes are saved; record statuses."""
     catalog = current().images.catalog
     trigger = ctx.triggered_id
+    annotator = acting_annotator(annotator)
     try:
         if trigger == ids.REFRESH:
             catalog.refresh()
@@ -110,7 +112,7 @@ def _refusal(
 ) -> tuple[object, ...] | None:
     """Why the move cannot happen (as banner outputs), or None after recording any status."""
     services = current()
-    if state.unsaved and state.image_key == here.key:
+    if state.unsaved and state.belongs_to(here.key, annotator):
         state = autosave(services.store, state)
         if state.unsaved:
             return message(
@@ -283,6 +285,7 @@ def show_progress(
 ) -> tuple[object, str]:
     """A stacked bar of done / empty / skipped images of this batch for this annotator."""
     batch, _, _ = place_from_data(position)
+    annotator = acting_annotator(annotator)
     if not annotator or batch is None:
         raise PreventUpdate
     services = current()

@@ -80,12 +80,13 @@ def _import_card() -> dbc.Card:
     )
 
 
-def exchange_panel() -> dbc.Offcanvas:
-    """The side sheet with the export and import cards."""
+def exchange_panel(with_import: bool = True) -> dbc.Offcanvas:
+    """The side sheet with the export card and, for admins, the import card."""
     return dbc.Offcanvas(
-        [_export_card(), _import_card()],
+        [dcc.Store(id=ids.EXCHANGE_IMPORTED), _export_card()]
+        + ([_import_card()] if with_import else []),
         id=ids.EXCHANGE_PANEL,
-        title="Import / Export",
+        title="Import / Export" if with_import else "Export",
         placement="end",
         is_open=False,
         scrollable=True,

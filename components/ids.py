@@ -1,4 +1,11 @@
-"""Every component id in the app, in one place."""
+"""Every component id in the app, in one place.
+
+Ids starting with a prefix below belong to a role: the server refuses a callback that
+reads or writes one of them for anyone below that role (auth/permissions.py).
+"""
+
+REVIEWER_PREFIXES = ("agreement-", "export-", "exchange-")
+ADMIN_PREFIXES = ("import-", "admin-")
 
 # stores
 ANNOTATOR = "annotator-store"  # local storage: who is annotating
@@ -17,6 +24,9 @@ NAME_SAVE = "name-save"
 NAME_ERROR = "name-error"
 ANNOTATOR_BADGE = "annotator-badge"
 CHANGE_NAME = "change-name"
+SIGNED_IN_AS = "signed-in-as"  # sign-in on: who and which role
+SIGN_OUT = "sign-out"
+LOCAL_MODE = "local-mode"  # sign-in off: says so
 
 # drawing
 GRAPH = "graph"
@@ -48,6 +58,7 @@ RETRY_TIMER = "retry-timer"
 # import / export
 EXCHANGE_OPEN = "exchange-open"
 EXCHANGE_PANEL = "exchange-panel"
+EXCHANGE_IMPORTED = "exchange-imported"  # when the last import finished: export lists refresh
 EXPORT_FORMAT = "export-format"
 EXPORT_ANNOTATOR = "export-annotator"
 EXPORT_BATCH = "export-batch"

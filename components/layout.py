@@ -12,33 +12,54 @@ from components.agreement_tab import agreement_tab
 from components.exchange_panel import exchange_panel
 from components.figure import GRAPH_CONFIG
 from components.grid import column_defs
+from domain.accounts import LOCAL, Role, Viewer
 from domain.labels import Label
 
 
-def _header() -> dbc.Navbar:
+def _identity(viewer: Viewer) -> list[object]:
+    """Signed in: the name, role and Sign out. Local mode: says so, and Change name."""
+    if viewer.signed_in:
+        return [
+            html.Span(
+                f"Signed in as {viewer.name} · {viewer.role.value}",
+                id=ids.SIGNED_IN_AS,
+                className="me-2 text-light",
+            ),
+            html.A(
+                "Sign out",
+                href="/logout",
+                id=ids.SIGN_OUT,
+                className="btn btn-sm btn-outline-light",
+            ),
+        ]
+    return [
+        html.Span(
+            "Local mode: no sign-in",
+            id=ids.LOCAL_MODE,
+            className="badge text-bg-secondary me-2",
+            title="Anyone who can open this page can annotate under any name. Set USERS_FILE "
+            "(python cli.py add-user) to require sign-in.",
+        ),
+        html.Span(id=ids.ANNOTATOR_BADGE, className="me-2 text-light"),
+        dbc.Button("Change name", id=ids.CHANGE_NAME, size="sm", outline=True, color="light"),
+    ]
+
+
+def _header(viewer: Viewer) -> dbc.Navbar:
+    exchange = dbc.Button(
+        "Import / Export" if viewer.may(Role.ADMIN) else "Export",
+        id=ids.EXCHANGE_OPEN,
+        size="sm",
+        outline=True,
+        color="light",
+        className="me-3",
+    )
     return dbc.Navbar(
         dbc.Container(
             [
                 dbc.NavbarBrand("Concord", className="fw-bold"),
                 html.Div(
-                    [
-                        dbc.Button(
-                            "Import / Export",
-                            id=ids.EXCHANGE_OPEN,
-                            size="sm",
-                            outline=True,
-                            color="light",
-                            className="me-3",
-                        ),
-                        html.Span(id=ids.ANNOTATOR_BADGE, className="me-2 text-light"),
-                        dbc.Button(
-                            "Change name",
-                            id=ids.CHANGE_NAME,
-                            size="sm",
-                            outline=True,
-                            color="light",
-                        ),
-                    ],
+                    [exchange] * viewer.may(Role.REVIEWER) + _identity(viewer),
                     className="d-flex align-items-center",
                 ),
             ],
@@ -236,11 +257,20 @@ def _annotate_view(labels: tuple[Label, ...]) -> dbc.Row:
     )
 
 
-def build_layout(labels: tuple[Label, ...]) -> html.Div:
-    """The whole page; nothing in it depends on the image source, which callbacks list."""
+def build_layout(labels: tuple[Label, ...], viewer: Viewer = LOCAL) -> html.Div:
+    """The whole page for this viewer; nothing in it depends on the image source, which
+    callbacks list. Parts the viewer's role may not use are left out (the server refuses
+    their callbacks anyway)."""
+    tabs = [dbc.Tab(_annotate_view(labels), label="Annotate", tab_id=ids.TAB_ANNOTATE)]
+    if viewer.may(Role.REVIEWER):
+        tabs.append(dbc.Tab(agreement_tab(), label="Agreement", tab_id=ids.TAB_AGREEMENT))
+    if viewer.signed_in:  # the name is the session's; the browser cannot change it
+        who = dcc.Store(id=ids.ANNOTATOR, storage_type="memory", data=viewer.name)
+    else:
+        who = dcc.Store(id=ids.ANNOTATOR, storage_type="local")
     return html.Div(
         [
-            dcc.Store(id=ids.ANNOTATOR, storage_type="local"),
+            who,
             dcc.Store(id=ids.POSITION, storage_type="local"),
             dcc.Store(id=ids.LABEL, storage_type="local", data=labels[0].name),
             dcc.Store(id=ids.IMAGE),
@@ -250,20 +280,19 @@ def build_layout(labels: tuple[Label, ...]) -> html.Div:
             dcc.Store(id=ids.FITTED),
             dcc.Store(id=ids.TIME_SPENT),
             dcc.Interval(id=ids.RETRY_TIMER, interval=5000, disabled=True),
-            _header(),
-            _name_modal(),
-            exchange_panel(),
+            _header(viewer),
+            *([] if viewer.signed_in else [_name_modal()]),
+            *(
+                [exchange_panel(with_import=viewer.may(Role.ADMIN))]
+                if viewer.may(Role.REVIEWER)
+                else []
+            ),
             dbc.Container(
                 [
                     dbc.Alert(id=ids.SOURCE_WARNING, color="warning", is_open=False),
                     dbc.Alert(id=ids.MESSAGE, color="danger", is_open=False, dismissable=True),
                     dbc.Tabs(
-                        [
-                            dbc.Tab(
-                                _annotate_view(labels), label="Annotate", tab_id=ids.TAB_ANNOTATE
-                            ),
-                            dbc.Tab(agreement_tab(), label="Agreement", tab_id=ids.TAB_AGREEMENT),
-                        ],
+                        tabs,
                         id=ids.TABS,
                         active_tab=ids.TAB_ANNOTATE,
                         class_name="mb-2",

@@ -15,3 +15,7 @@ class LabelError(DomainError):
 
 class AnnotatorNameError(DomainError):
     """An annotator name is empty or too long."""
+
+
+class AccountError(DomainError):
+    """A users file or USERS entry, a role or a password cannot be used."""

@@ -10,16 +10,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
-    JSON,
-    Column,
-    DateTime,
     Engine,
-    Float,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
     create_engine,
     delete,
     event,
@@ -34,58 +25,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from domain.annotation import Annotation, utc_now
 from domain.status import ImageStatus
 from storage.errors import SaveFailed, StorageError
+from storage.migrate import upgrade
 from storage.renditions import ImageInfo
-
-metadata = MetaData()
-
-ANNOTATIONS = Table(
-    "annotations",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("image_key", String(1024), nullable=False),
-    Column("annotator", String(64), nullable=False),
-    Column("label", String(128), nullable=False),
-    Column("kind", String(16), nullable=False),
-    Column("geometry", JSON, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("source", String(16), nullable=False, default="human"),
-    Index("ix_annotations_image_annotator", "image_key", "annotator"),
-    Index("ix_annotations_annotator", "annotator"),  # exports and imports by annotator
-)
-
-# Image sizes read from headers, by content fingerprint: a new worker (or an import after
-# an export) finds them here instead of reading 10,000 headers again.
-IMAGE_SIZES = Table(
-    "image_sizes",
-    metadata,
-    Column("image_key", String(1024), primary_key=True),
-    Column("fingerprint", String(32), nullable=False),
-    Column("width", Integer, nullable=False),
-    Column("height", Integer, nullable=False),
-    Column("format", String(16), nullable=False),
-    Column("mode", String(16), nullable=False),
-    Column("orientation", Integer, nullable=False),
-)
-
-# Active seconds each annotator spent on each image (visible, focused, not idle), added up
-# over visits; the browser measures, the server only adds.
-ACTIVE_TIMES = Table(
-    "active_times",
-    metadata,
-    Column("image_key", String(1024), primary_key=True),
-    Column("annotator", String(64), primary_key=True),
-    Column("seconds", Float, nullable=False),
-)
-
-STATUSES = Table(
-    "image_statuses",
-    metadata,
-    Column("image_key", String(1024), primary_key=True),
-    Column("annotator", String(64), primary_key=True),
-    Column("status", String(16), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
+from storage.schema import ACTIVE_TIMES, ANNOTATIONS, IMAGE_SIZES, STATUSES
 
 
 def make_engine(url: str) -> Engine:
@@ -182,20 +124,9 @@ class AnnotationStore:
 
     @classmethod
     def from_url(cls, url: str) -> AnnotationStore:
-        """Connect and create the tables if they are missing."""
+        """Connect and bring the schema to the newest migration (creating it if need be)."""
         store = cls(make_engine(url))
-        attempts = 3  # several workers starting at once may race to create the same table
-        for attempt in range(1, attempts + 1):
-            try:
-                metadata.create_all(store.engine)
-                for index in ANNOTATIONS.indexes:  # added to tables made by older versions
-                    index.create(store.engine, checkfirst=True)
-                break
-            except SQLAlchemyError as exc:
-                if attempt == attempts or "already exists" not in str(exc):
-                    raise StorageError(
-                        f"cannot open the annotation database: {_reason(exc)}"
-                    ) from None
+        upgrade(store.engine)
         return store
 
     def annotations_for(self, image_key: str, annotator: str) -> list[Annotation]:

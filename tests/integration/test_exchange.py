@@ -16,8 +16,8 @@ from domain.annotation import Annotation
 from domain.status import ImageStatus
 from formats.registry import FORMAT_NAMES
 from formats.resolve import ImportRejected
-from storage.annotation_store import ANNOTATIONS, STATUSES
 from storage.runtime import Services, build_services
+from storage.schema import ANNOTATIONS, STATUSES
 from workflows.exchange import ExportFailed, export_annotations, import_annotations
 
 WIDE, TALL, OTHER, SKIPPED = (

@@ -25,6 +25,7 @@ from callbacks import agreement
 from components import agreement_tab as tab
 from components import ids
 from components.layout import build_layout
+from domain.accounts import Role, Viewer
 from domain.annotation import Annotation
 from domain.status import ImageStatus
 from storage.runtime import Services
@@ -315,7 +316,8 @@ def test_nothing_happens_before_compute_or_a_click() -> None:
 
 def test_the_annotate_view_stays_the_first_tab_with_every_id() -> None:
     page = build_layout(LABELS)
-    found = component_ids(page)
+    signed_in = build_layout(LABELS, Viewer("ann", Role.ADMIN, True))
+    found = component_ids(page) + component_ids(signed_in)  # local mode and sign-in ids
     tabs = find(page, ids.TABS)
 
     wanted = [

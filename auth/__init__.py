@@ -1,0 +1,1 @@
+"""Sign-in: accounts, password hashes, the login page, sessions and role checks (Flask)."""

@@ -1,0 +1,63 @@
+"""Who is asking: the signed-in account, or nobody in particular in local mode.
+
+Callbacks never trust the annotator name the browser sends when sign-in is on: they ask
+`acting_annotator`, which answers with the session's account.
+"""
+
+from __future__ import annotations
+
+from flask import has_request_context
+from flask_login import current_user
+
+from auth.directory import AccountDirectory
+from domain.accounts import LOCAL, Account, Role, Viewer, allows
+
+_directory: AccountDirectory | None = None
+
+
+def set_directory(directory: AccountDirectory | None) -> None:
+    """Install the process's accounts (None: local mode)."""
+    global _directory
+    _directory = directory
+
+
+def sign_in_required() -> bool:
+    """True when accounts are configured."""
+    return _directory is not None and _directory.enabled
+
+
+def signed_in_account() -> Account | None:
+    """The session's account, or None (no request, no session, or a stale one)."""
+    if not sign_in_required() or not has_request_context():
+        return None
+    if not current_user.is_authenticated:
+        return None
+    account: Account = current_user.account
+    return account
+
+
+def viewer() -> Viewer:
+    """Who the page is for; outside a request (Dash checking the layout) the full page."""
+    if not sign_in_required() or not has_request_context():
+        return LOCAL
+    account = signed_in_account()
+    if account is None:
+        return Viewer(None, Role.ANNOTATOR, True)
+    return Viewer(account.name, account.role, True)
+
+
+def acting_annotator(claimed: object) -> str | None:
+    """The name changes are saved under: the signed-in account's, or in local mode the name
+    the browser remembers."""
+    if not sign_in_required():
+        return claimed if isinstance(claimed, str) and claimed else None
+    account = signed_in_account()
+    return account.name if account else None
+
+
+def may(role: Role) -> bool:
+    """True when the person asking has at least this role (always, in local mode)."""
+    if not sign_in_required():
+        return True
+    account = signed_in_account()
+    return account is not None and allows(account.role, role)

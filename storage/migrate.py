@@ -1,0 +1,97 @@
+"""Schema migrations with Alembic: `python cli.py migrate` (the PaaS release step) and every
+store opening bring the database to the newest revision, one process at a time."""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from storage.errors import StorageError
+
+SCRIPTS = Path(__file__).resolve().parent / "migrations"
+LOCK_KEY = 7_406_2026  # pg_advisory_lock's key for Concord's migrations
+
+
+@dataclass(frozen=True)
+class Migrated:
+    """The revision a database was at and is at now."""
+
+    before: str | None
+    after: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def _config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPTS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest revision in storage/migrations/versions/."""
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None: never migrated)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+@contextmanager
+def _one_at_a_time(engine: Engine) -> Iterator[None]:
+    """Workers starting together migrate one after another: a PostgreSQL advisory lock, or
+    a lock file beside a SQLite database."""
+    backend = engine.dialect.name
+    if backend == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+                conn.commit()
+        return
+    database = engine.url.database
+    if backend != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def upgrade(engine: Engine) -> Migrated:
+    """Bring the database to the newest revision (a database made before migrations keeps
+    its data: the baseline only adds what it lacks)."""
+    try:
+        with _one_at_a_time(engine):
+            before = current_revision(engine)
+            head = head_revision()
+            if before != head:
+                with engine.begin() as conn:
+                    command.upgrade(_config(conn), "head")
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+        raise StorageError(f"cannot bring the database schema up to date: {reason}") from None
+    return Migrated(before, head)

@@ -1,0 +1,57 @@
+"""The database schema as SQLAlchemy Core tables. Changes to it go through a migration in
+storage/migrations/versions/ too (a test compares the two)."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, DateTime, Float, Index, Integer, MetaData, String, Table
+
+metadata = MetaData()
+
+ANNOTATIONS = Table(
+    "annotations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("image_key", String(1024), nullable=False),
+    Column("annotator", String(64), nullable=False),
+    Column("label", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("geometry", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("source", String(16), nullable=False, default="human"),
+    Index("ix_annotations_image_annotator", "image_key", "annotator"),
+    Index("ix_annotations_annotator", "annotator"),  # exports and imports by annotator
+)
+
+# Image sizes read from headers, by content fingerprint: a new worker (or an import after
+# an export) finds them here instead of reading 10,000 headers again.
+IMAGE_SIZES = Table(
+    "image_sizes",
+    metadata,
+    Column("image_key", String(1024), primary_key=True),
+    Column("fingerprint", String(32), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("orientation", Integer, nullable=False),
+)
+
+# Active seconds each annotator spent on each image (visible, focused, not idle), added up
+# over visits; the browser measures, the server only adds.
+ACTIVE_TIMES = Table(
+    "active_times",
+    metadata,
+    Column("image_key", String(1024), primary_key=True),
+    Column("annotator", String(64), primary_key=True),
+    Column("seconds", Float, nullable=False),
+)
+
+STATUSES = Table(
+    "image_statuses",
+    metadata,
+    Column("image_key", String(1024), primary_key=True),
+    Column("annotator", String(64), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
