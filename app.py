@@ -6,7 +6,7 @@ import logging
 
 import diskcache
 import flask
-from dash import Dash, DiskcacheManager
+from dash import CeleryManager, Dash, DiskcacheManager
 
 import callbacks  # noqa: F401  (registers every @callback)
 from auth import web as sign_in
@@ -20,14 +20,29 @@ from storage.runtime import build_services, current, install
 # Source, cache and database trouble is logged as warnings (to stderr: gunicorn's log).
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 settings = load_settings()
+
+
+def background_jobs(redis_url: str) -> tuple[object | None, object]:
+    """Celery on Redis when REDIS_URL is set (the Procfile's worker runs the jobs, so any
+    web worker or dyno can follow them); otherwise diskcache on this machine's disk."""
+    if not redis_url:
+        return None, DiskcacheManager(diskcache.Cache(str(settings.data_dir / "jobs")))
+    from celery import Celery
+
+    queue = Celery("concord", broker=redis_url, backend=redis_url)
+    queue.conf.update(broker_connection_retry_on_startup=True, result_expires=3600)
+    return queue, CeleryManager(queue, expire=3600)
+
+
+# `celery -A app:celery_app worker` runs the jobs when REDIS_URL is set.
+celery_app, job_manager = background_jobs(settings.redis_url)
 app = Dash(
     __name__,
     title="Concord",
     # Bootstrap's CSS is served from assets/ (no CDN: nothing is fetched at run time).
     update_title=None,
-    # Exports and imports run as background jobs; diskcache keeps their state on disk,
-    # shared by every worker of this machine.
-    background_callback_manager=DiskcacheManager(diskcache.Cache(str(settings.data_dir / "jobs"))),
+    # Exports, imports and agreement reports run as background jobs.
+    background_callback_manager=job_manager,
 )
 server = app.server
 caches = make_caches(server, settings)
