@@ -3,6 +3,7 @@
 python cli.py import PATH --format FORMAT [--annotator NAME]
 python cli.py export --format FORMAT [--annotator NAME] [--batch NAME] --out PATH
 python cli.py agreement [--iou 0.5] [--batch NAME] [--json]
+python cli.py history --out events.csv [--annotator NAME] [--batch NAME]
 python cli.py migrate
 python cli.py add-user NAME --role ROLE [--file USERS_FILE] [--password-stdin] [--env]
 """
@@ -33,6 +34,7 @@ from storage.migrate import upgrade
 from storage.runtime import Services, build_services
 from workflows.agreement import load_work
 from workflows.exchange import DEFAULT_IMPORT_ANNOTATOR, export_annotations, import_annotations
+from workflows.history import history_csv
 
 FORMATS_HELP = "; ".join(f"{name}: {codec.title}" for name, codec in CODECS.items())
 
@@ -67,7 +69,12 @@ def run_import(args: argparse.Namespace) -> str:
     services = _services()
     try:
         report = import_annotations(
-            services, args.format, Path(args.path).name, data, annotator=args.annotator
+            services,
+            args.format,
+            Path(args.path).name,
+            data,
+            annotator=args.annotator,
+            actor=f"cli:{getpass.getuser()}"[:64],
         )
     except ImportRejected as exc:
         count = len(exc.messages)
@@ -156,6 +163,14 @@ def run_agreement(args: argparse.Namespace) -> str:
     if args.json:
         return json.dumps(data, indent=2, allow_nan=False)
     return format_agreement(data)
+
+
+def run_history(args: argparse.Namespace) -> str:
+    """Write the change history as CSV."""
+    data = history_csv(_services(), args.annotator, args.batch)
+    Path(args.out).write_bytes(data)
+    events = data.count(b"\n") - 1  # less the header line
+    return f"wrote {events:,} events to {args.out}"
 
 
 def run_migrate(_args: argparse.Namespace) -> str:
@@ -252,6 +267,17 @@ def parser() -> argparse.ArgumentParser:
     agree.add_argument("--batch", help="one batch only")
     agree.add_argument("--json", action="store_true", help="print a JSON object")
     agree.set_defaults(run=run_agreement)
+
+    history = commands.add_parser(
+        "history",
+        help="the change history (every create, edit, delete and status) as CSV",
+        description="Every recorded change, oldest first: who made it (actor), whose work "
+        "it changed (annotator), when, and the shape or status before and after as JSON.",
+    )
+    history.add_argument("--annotator", help="one annotator's work only")
+    history.add_argument("--batch", help="one batch only")
+    history.add_argument("--out", required=True, help="the CSV file to write")
+    history.set_defaults(run=run_history)
 
     migrate = commands.add_parser(
         "migrate",

@@ -19,7 +19,7 @@ from components.feedback import message
 from domain.annotation import utc_now
 from domain.editing import Canvas, apply_cell_edit, apply_shape_change, delete_records
 from domain.errors import DomainError
-from domain.records_state import RecordsState, state_from_data
+from domain.records_state import RecordsState, known_of, state_from_data
 from domain.relayout import parse_relayout
 from storage.autosave import autosave
 from storage.errors import StorageError
@@ -30,6 +30,11 @@ MESSAGE_OUTPUTS = [
     Output(ids.MESSAGE, "is_open", allow_duplicate=True),
     Output(ids.MESSAGE, "color", allow_duplicate=True),
 ]
+
+
+def tab_of(tab: Any) -> str | None:
+    """The browser tab's id (a page load's random hex), or None when it is not one."""
+    return tab if isinstance(tab, str) and 0 < len(tab) <= 36 else None
 
 
 def canvas_of(image: dict[str, Any] | None, annotator: str | None) -> Canvas | None:
@@ -49,7 +54,9 @@ def editable_state(records: Any, canvas: Canvas | None) -> tuple[RecordsState, C
     return state, canvas
 
 
-def commit(state: RecordsState, records: tuple, problems: list[str]) -> tuple[object, ...]:
+def commit(
+    state: RecordsState, records: tuple, problems: list[str], tab: Any
+) -> tuple[object, ...]:
     """Save new records (if they changed) and report problems and save failures."""
     if not state.loaded:
         return state.to_data(), *message(
@@ -57,9 +64,11 @@ def commit(state: RecordsState, records: tuple, problems: list[str]) -> tuple[ob
             "changes are not accepted: reload the page."
         )
     if records != state.records or state.unsaved:
-        state = autosave(current().store, replace(state, records=records))
+        state = autosave(current().store, replace(state, records=records), tab_of(tab))
     else:
         state = replace(state, rev=state.rev + 1)  # re-render: undo what the browser shows
+    if state.notice:  # another tab or window changed these shapes first
+        return state.to_data(), *message([state.notice, *problems], "warning")
     return state.to_data(), *message(problems)
 
 
@@ -68,15 +77,18 @@ def commit(state: RecordsState, records: tuple, problems: list[str]) -> tuple[ob
     Input(ids.IMAGE, "data"),
     Input(ids.ANNOTATOR, "data"),
     State(ids.RECORDS, "data"),
+    State(ids.TAB_ID, "data"),
 )
-def load_records(image: dict[str, Any] | None, annotator: str | None, records: Any) -> object:
+def load_records(
+    image: dict[str, Any] | None, annotator: str | None, records: Any, tab: Any = None
+) -> object:
     """This annotator's saved shapes for the image; unsaved ones in the browser are retried."""
     canvas = canvas_of(image, annotator)
     if canvas is None:
         return RecordsState(None, acting_annotator(annotator), ()).to_data()
     state = state_from_data(records)
     if state.unsaved and state.belongs_to(canvas.image_key, canvas.annotator):
-        return autosave(current().store, state).to_data()
+        return autosave(current().store, state, tab_of(tab)).to_data()
     try:
         stored = current().store.annotations_for(canvas.image_key, canvas.annotator)
     except StorageError as exc:
@@ -84,7 +96,7 @@ def load_records(image: dict[str, Any] | None, annotator: str | None, records: A
             canvas.image_key, canvas.annotator, (), error=str(exc), loaded=False
         ).to_data()
     return RecordsState(
-        canvas.image_key, canvas.annotator, tuple(stored), rev=state.rev + 1
+        canvas.image_key, canvas.annotator, tuple(stored), rev=state.rev + 1, known=known_of(stored)
     ).to_data()
 
 
@@ -96,9 +108,12 @@ def load_records(image: dict[str, Any] | None, annotator: str | None, records: A
     State(ids.IMAGE, "data"),
     State(ids.ANNOTATOR, "data"),
     State(ids.LABEL, "data"),
+    State(ids.TAB_ID, "data"),
     prevent_initial_call=True,
 )
-def on_figure_change(relayout: Any, records: Any, image: Any, annotator: Any, label: Any):
+def on_figure_change(
+    relayout: Any, records: Any, image: Any, annotator: Any, label: Any, tab: Any = None
+):
     """Shapes drawn, moved, resized or erased in the figure."""
     state, canvas = editable_state(records, canvas_of(image, annotator))
     change = parse_relayout(relayout, [r.id for r in state.records])
@@ -113,7 +128,7 @@ def on_figure_change(relayout: Any, records: Any, image: Any, annotator: Any, la
         utc_now(),
         lambda: str(uuid.uuid4()),
     )
-    return commit(state, result.records, list(result.problems))
+    return commit(state, result.records, list(result.problems), tab)
 
 
 @callback(
@@ -123,9 +138,10 @@ def on_figure_change(relayout: Any, records: Any, image: Any, annotator: Any, la
     State(ids.RECORDS, "data"),
     State(ids.IMAGE, "data"),
     State(ids.ANNOTATOR, "data"),
+    State(ids.TAB_ID, "data"),
     prevent_initial_call=True,
 )
-def on_cell_edit(changes: Any, records: Any, image: Any, annotator: Any):
+def on_cell_edit(changes: Any, records: Any, image: Any, annotator: Any, tab: Any = None):
     """A label or coordinate typed in the grid; invalid values are explained and undone."""
     state, canvas = editable_state(records, canvas_of(image, annotator))
     new, problems = state.records, []
@@ -144,7 +160,7 @@ def on_cell_edit(changes: Any, records: Any, image: Any, annotator: Any):
             )
         except DomainError as exc:
             problems.append(f"{column}: {exc}")
-    return commit(state, new, problems)
+    return commit(state, new, problems, tab)
 
 
 @callback(
@@ -155,15 +171,18 @@ def on_cell_edit(changes: Any, records: Any, image: Any, annotator: Any):
     State(ids.RECORDS, "data"),
     State(ids.IMAGE, "data"),
     State(ids.ANNOTATOR, "data"),
+    State(ids.TAB_ID, "data"),
     prevent_initial_call=True,
 )
-def on_delete(_clicks: Any, selected: Any, records: Any, image: Any, annotator: Any):
+def on_delete(
+    _clicks: Any, selected: Any, records: Any, image: Any, annotator: Any, tab: Any = None
+):
     """Delete the selected rows, and so their shapes."""
     state, _canvas = editable_state(records, canvas_of(image, annotator))
     chosen = {row.get("id") for row in selected or [] if isinstance(row, dict)}
     if not chosen:
         return state.to_data(), *message("Select a row in the table first.", "info")
-    return commit(state, delete_records(state.records, chosen), [])
+    return commit(state, delete_records(state.records, chosen), [], tab)
 
 
 @callback(
@@ -171,11 +190,12 @@ def on_delete(_clicks: Any, selected: Any, records: Any, image: Any, annotator: 
     Input(ids.RETRY, "n_clicks"),
     Input(ids.RETRY_TIMER, "n_intervals"),
     State(ids.RECORDS, "data"),
+    State(ids.TAB_ID, "data"),
     prevent_initial_call=True,
 )
-def retry_save(_clicks: Any, _ticks: Any, records: Any) -> object:
+def retry_save(_clicks: Any, _ticks: Any, records: Any, tab: Any = None) -> object:
     """Try again to save records the server has not accepted yet."""
     state = state_from_data(records)
     if not state.unsaved or acting_annotator(state.annotator) != state.annotator:
         raise PreventUpdate  # nothing to save, or records claiming someone else
-    return autosave(current().store, state).to_data()
+    return autosave(current().store, state, tab_of(tab)).to_data()

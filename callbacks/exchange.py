@@ -26,6 +26,7 @@ from formats.resolve import ImportRejected
 from storage.errors import StorageError
 from storage.runtime import current
 from workflows.exchange import export_annotations, import_annotations
+from workflows.history import history_csv
 
 Report = Callable[[int, int, str], None]
 SHOWN_PROBLEMS = 50
@@ -142,13 +143,18 @@ def decode_upload(contents: str, filename: str) -> bytes:
 
 
 def import_job(
-    contents: str, filename: str, format_name: str, annotator: str | None, report: Report
+    contents: str,
+    filename: str,
+    format_name: str,
+    annotator: str | None,
+    report: Report,
+    actor: str = "import",
 ) -> dbc.Alert:
     """Run an import of an uploaded file: what was imported, or every reason it was not."""
     try:
         data = decode_upload(contents, filename)
         imported = import_annotations(
-            current(), format_name, filename, data, annotator or "import", report
+            current(), format_name, filename, data, annotator or "import", report, actor
         )
     except ImportRejected as exc:
         return _rejection(f"Nothing was imported from {filename}:", exc.messages)
@@ -204,6 +210,7 @@ def run_export(
     State(ids.IMPORT_UPLOAD, "filename"),
     State(ids.IMPORT_FORMAT, "value"),
     State(ids.IMPORT_ANNOTATOR, "value"),
+    State(ids.ANNOTATOR, "data"),  # who imports, for the history (only admins get here)
     background=True,
     progress=[Output(ids.IMPORT_PROGRESS, "value"), Output(ids.IMPORT_PROGRESS, "label")],
     running=[
@@ -218,6 +225,7 @@ def run_import(
     filename: str | None,
     format_name: str,
     annotator: str | None,
+    importer: str | None,
 ) -> tuple[dbc.Alert, float]:
     """Import an uploaded file in a background job and say what happened (the time stamp
     tells the export card to list annotators again)."""
@@ -225,6 +233,31 @@ def run_import(
         raise PreventUpdate
     _detach_database()
     result = import_job(
-        contents, filename or "upload", format_name, annotator, _progress_reporter(set_progress)
+        contents,
+        filename or "upload",
+        format_name,
+        annotator,
+        _progress_reporter(set_progress),
+        (importer or "import")[:64],
     )
     return result, time.time()
+
+
+@callback(
+    Output(ids.EXPORT_HISTORY_DOWNLOAD, "data"),
+    Output(ids.EXPORT_RESULT, "children", allow_duplicate=True),
+    Input(ids.EXPORT_HISTORY, "n_clicks"),
+    State(ids.EXPORT_ANNOTATOR, "value"),
+    State(ids.EXPORT_BATCH, "value"),
+    prevent_initial_call=True,
+)
+def download_history(clicks: Any, annotator: str | None, batch: str | None) -> tuple[object, ...]:
+    """The change history as a CSV download (reviewers and admins)."""
+    if not clicks or not may(Role.REVIEWER):
+        raise PreventUpdate
+    who = None if annotator in (None, ALL, CONSENSUS_CHOICE) else annotator
+    try:
+        data = history_csv(current(), who, None if batch in (None, ALL) else batch)
+    except StorageError as exc:
+        return no_update, dbc.Alert(f"Could not read the history: {exc}", color="danger")
+    return dcc.send_bytes(data, "concord-history.csv"), no_update

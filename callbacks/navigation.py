@@ -18,6 +18,7 @@ from dash import (
 from dash.exceptions import PreventUpdate
 
 from auth.session import acting_annotator
+from callbacks.annotations import tab_of
 from components import ids
 from components.feedback import message
 from domain.records_state import RecordsState, state_from_data
@@ -53,6 +54,7 @@ PROGRESS_PAGES = 3
     Input(ids.POSITION, "data"),
     State(ids.ANNOTATOR, "data"),
     State(ids.RECORDS, "data"),
+    State(ids.TAB_ID, "data"),
     prevent_initial_call="initial_duplicate",
 )
 def navigate(
@@ -66,6 +68,7 @@ def navigate(
     position: dict[str, Any] | None,
     annotator: str | None,
     records: dict[str, Any] | None,
+    tab: Any = None,
 ) -> tuple[object, ...]:
     """Move to another image once the current one's changes are saved; record statuses."""
     catalog = current().images.catalog
@@ -88,7 +91,7 @@ def navigate(
         return no_update, no_update, no_update, no_update, *message(str(exc))
     if target == here and trigger in (ids.JUMP, ids.BATCH):
         raise PreventUpdate
-    refusal = _refusal(here, target, trigger, annotator, state_from_data(records))
+    refusal = _refusal(here, target, trigger, annotator, state_from_data(records), tab_of(tab))
     if refusal:
         return no_update, *_moved_to(here)[1:], *refusal
     if target == here:  # Skip / No objects on the last image: stay, but show the change
@@ -108,12 +111,17 @@ def _moved_to(place: Place) -> tuple[object, ...]:
 
 
 def _refusal(
-    here: Place, target: Place, trigger: Any, annotator: str | None, state: RecordsState
+    here: Place,
+    target: Place,
+    trigger: Any,
+    annotator: str | None,
+    state: RecordsState,
+    tab: str | None = None,
 ) -> tuple[object, ...] | None:
     """Why the move cannot happen (as banner outputs), or None after recording any status."""
     services = current()
     if state.unsaved and state.belongs_to(here.key, annotator):
-        state = autosave(services.store, state)
+        state = autosave(services.store, state, tab)
         if state.unsaved:
             return message(
                 f"Not moving on: your changes to {here.key} are not saved yet ({state.error})."

@@ -66,7 +66,8 @@ def render_rows(records: Any) -> list[dict[str, Any]]:
     Input(ids.RECORDS, "data"),
 )
 def render_save_status(records: Any) -> tuple[object, dict[str, str], bool]:
-    """'All changes saved', or why not with a Retry button (and a retry every 5 s)."""
+    """'All changes saved', why a change was refused (another tab's edit came first), or why
+    nothing is saved, with a Retry button (and a retry every 5 s)."""
     state = state_from_data(records)
     hidden = {"display": "none"}
     if state.unsaved:
@@ -74,4 +75,6 @@ def render_save_status(records: Any) -> tuple[object, dict[str, str], bool]:
         return text, {}, False
     if not state.loaded:
         return html.Span(f"Could not load: {state.error}", className="text-danger"), hidden, True
+    if state.notice:
+        return html.Span(f"⚠ {state.notice}", className="text-warning-emphasis"), hidden, True
     return html.Span("✓ All changes saved", className="text-success"), hidden, True

@@ -53,6 +53,30 @@ def _export_card() -> dbc.Card:
     )
 
 
+def _history_card() -> dbc.Card:
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H6("Change history", className="card-title"),
+                html.P(
+                    "Every shape drawn, edited or deleted and every status, with who, when, "
+                    "before and after (the annotator and batch chosen above).",
+                    className="small text-muted",
+                ),
+                dbc.Button(
+                    "Download history (CSV)",
+                    id=ids.EXPORT_HISTORY,
+                    color="secondary",
+                    outline=True,
+                    size="sm",
+                ),
+                dcc.Download(id=ids.EXPORT_HISTORY_DOWNLOAD),
+            ]
+        ),
+        className="mb-3",
+    )
+
+
 def _import_card() -> dbc.Card:
     return dbc.Card(
         dbc.CardBody(
@@ -83,7 +107,7 @@ def _import_card() -> dbc.Card:
 def exchange_panel(with_import: bool = True) -> dbc.Offcanvas:
     """The side sheet with the export card and, for admins, the import card."""
     return dbc.Offcanvas(
-        [dcc.Store(id=ids.EXCHANGE_IMPORTED), _export_card()]
+        [dcc.Store(id=ids.EXCHANGE_IMPORTED), _export_card(), _history_card()]
         + ([_import_card()] if with_import else []),
         id=ids.EXCHANGE_PANEL,
         title="Import / Export" if with_import else "Export",

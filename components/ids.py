@@ -12,6 +12,7 @@ ANNOTATOR = "annotator-store"  # local storage: who is annotating
 POSITION = "position-store"  # local storage: {"batch", "key", "index"} of the current image
 LABEL = "label-store"  # local storage: selected label name
 IMAGE = "image-store"  # the current image: key, size, url, index, total, error
+TAB_ID = "tab-id-store"  # a random id per page load: which browser tab saved a version
 RECORDS = "records-store"  # local storage: the current image's records + save state
 PREFETCH = "prefetch-store"  # URLs of the next images, fetched ahead by the browser
 PREFETCHED = "prefetched-store"  # written by the clientside prefetch (no other use)
@@ -55,6 +56,12 @@ SAVE_STATUS = "save-status"
 RETRY = "retry-save"
 RETRY_TIMER = "retry-timer"
 
+# history of the current image
+HISTORY_UNDO = "history-undo"
+HISTORY_OPEN = "history-open"
+HISTORY_COLLAPSE = "history-collapse"
+HISTORY_LIST = "history-list"
+
 # import / export
 EXCHANGE_OPEN = "exchange-open"
 EXCHANGE_PANEL = "exchange-panel"
@@ -67,6 +74,8 @@ EXPORT_BUTTON = "export-button"
 EXPORT_PROGRESS = "export-progress"
 EXPORT_RESULT = "export-result"
 EXPORT_DOWNLOAD = "export-download"
+EXPORT_HISTORY = "export-history"  # the change history as CSV
+EXPORT_HISTORY_DOWNLOAD = "export-history-download"
 IMPORT_FORMAT = "import-format"
 IMPORT_ANNOTATOR = "import-annotator"
 IMPORT_UPLOAD = "import-upload"

@@ -3,6 +3,8 @@ navigation, feedback) and Agreement."""
 
 from __future__ import annotations
 
+import uuid
+
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -176,6 +178,35 @@ def _navigation() -> html.Div:
     )
 
 
+def _history() -> html.Div:
+    """Undo and the image's history of your changes (read only while it is open)."""
+    return html.Div(
+        [
+            html.Div(
+                [
+                    dbc.Button(
+                        "↶ Undo my last change",
+                        id=ids.HISTORY_UNDO,
+                        size="sm",
+                        color="secondary",
+                        outline=True,
+                        className="me-2",
+                    ),
+                    dbc.Button(
+                        "History", id=ids.HISTORY_OPEN, size="sm", color="link", className="p-0"
+                    ),
+                ],
+                className="mt-2",
+            ),
+            dbc.Collapse(
+                html.Div(id=ids.HISTORY_LIST, className="small mt-1 history-list"),
+                id=ids.HISTORY_COLLAPSE,
+                is_open=False,
+            ),
+        ]
+    )
+
+
 def _annotate_view(labels: tuple[Label, ...]) -> dbc.Row:
     """The Annotate tab: batch, label picker, figure and navigation beside the grid."""
     return dbc.Row(
@@ -246,6 +277,7 @@ def _annotate_view(labels: tuple[Label, ...]) -> dbc.Row:
                         ],
                         className="d-flex justify-content-between align-items-center mt-2",
                     ),
+                    _history(),
                     html.Hr(),
                     html.H6("Your progress"),
                     html.Div(id=ids.PROGRESS),
@@ -275,6 +307,7 @@ def build_layout(labels: tuple[Label, ...], viewer: Viewer = LOCAL) -> html.Div:
             dcc.Store(id=ids.LABEL, storage_type="local", data=labels[0].name),
             dcc.Store(id=ids.IMAGE),
             dcc.Store(id=ids.RECORDS, storage_type="local"),
+            dcc.Store(id=ids.TAB_ID, data=uuid.uuid4().hex),
             dcc.Store(id=ids.PREFETCH),
             dcc.Store(id=ids.PREFETCHED),
             dcc.Store(id=ids.FITTED),

@@ -36,6 +36,7 @@ class Annotation:
     created_at: datetime = field(default_factory=utc_now)
     updated_at: datetime = field(default_factory=utc_now)
     source: str = "human"
+    version: int = 0  # the stored version this record was read at; 0: never stored
 
     def with_geometry(
         self, coords: tuple[float, ...], points: tuple[Point, ...], now: datetime
@@ -60,6 +61,7 @@ class Annotation:
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
             "source": self.source,
+            "version": self.version,
         }
 
     @classmethod
@@ -79,7 +81,13 @@ class Annotation:
             created_at=_parse_time(data.get("created_at")),
             updated_at=_parse_time(data.get("updated_at")),
             source=str(data.get("source") or "human"),
+            version=int(data.get("version") or 0),
         )
+
+
+def same_content(a: Annotation, b: Annotation) -> bool:
+    """True when two records show the same shape (label, kind and geometry)."""
+    return (a.label, a.kind, a.coords, a.points) == (b.label, b.kind, b.coords, b.points)
 
 
 def _parse_time(value: object) -> datetime:

@@ -19,6 +19,10 @@ class RecordsState:
     error: str | None = None
     rev: int = 0
     loaded: bool = True  # False when the stored records could not be read: edits are refused
+    # (id, version) of the stored shapes as last read or saved: what a save may change or
+    # delete. None for states from before versions (the save then makes the store equal).
+    known: tuple[tuple[str, int], ...] | None = None
+    notice: str | None = None  # why the last change was not applied (e.g. another tab's edit)
 
     def to_data(self) -> dict[str, Any]:
         """JSON for the dcc.Store."""
@@ -30,6 +34,8 @@ class RecordsState:
             "error": self.error,
             "rev": self.rev,
             "loaded": self.loaded,
+            "known": None if self.known is None else [list(k) for k in self.known],
+            "notice": self.notice,
         }
 
     def belongs_to(self, image_key: str | None, annotator: str | None) -> bool:
@@ -49,4 +55,23 @@ def state_from_data(data: Any) -> RecordsState:
         error=data.get("error"),
         rev=int(data.get("rev") or 0),
         loaded=bool(data.get("loaded", True)),
+        known=_known(data.get("known")),
+        notice=data.get("notice") if isinstance(data.get("notice"), str) else None,
     )
+
+
+def known_of(records: tuple[Annotation, ...]) -> tuple[tuple[str, int], ...]:
+    """The (id, version) pairs of stored records."""
+    return tuple((r.id, r.version) for r in records)
+
+
+def _known(raw: Any) -> tuple[tuple[str, int], ...] | None:
+    if not isinstance(raw, list):
+        return None
+    pairs = []
+    for item in raw:
+        try:
+            pairs.append((str(item[0]), int(item[1])))
+        except (TypeError, ValueError, IndexError):
+            continue
+    return tuple(pairs)

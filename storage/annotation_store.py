@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -23,8 +23,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from domain.annotation import Annotation, utc_now
+from domain.changes import PastEvent, ShapeChange, plan_sync, plan_undo
 from domain.status import ImageStatus
-from storage.errors import SaveFailed, StorageError
+from storage.errors import EditConflict, NothingToUndo, SaveFailed, StorageError
+from storage.history import Event, EventLog, event_of, events_query, last_undoable
 from storage.migrate import upgrade
 from storage.renditions import ImageInfo
 from storage.schema import ACTIVE_TIMES, ANNOTATIONS, IMAGE_SIZES, STATUSES
@@ -71,6 +73,7 @@ def _row_to_annotation(row: Any) -> Annotation:
         created_at=_aware(row.created_at),
         updated_at=_aware(row.updated_at),
         source=row.source,
+        version=int(row.version),
     )
 
 
@@ -85,6 +88,7 @@ def _values(record: Annotation) -> dict[str, Any]:
         "created_at": record.created_at,
         "updated_at": record.updated_at,
         "source": record.source,
+        "version": max(record.version, 1),
     }
 
 
@@ -142,61 +146,70 @@ class AnnotationStore:
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read annotations: {_reason(exc)}") from None
 
-    def sync_image(self, image_key: str, annotator: str, records: Iterable[Annotation]) -> None:
-        """Make the stored shapes of (image, annotator) equal to records, in one transaction.
+    def sync_image(
+        self,
+        image_key: str,
+        annotator: str,
+        records: Iterable[Annotation],
+        known: Iterable[tuple[str, int]] | None = None,
+        actor: str | None = None,
+        writer: str | None = None,
+    ) -> tuple[Annotation, ...]:
+        """Save what the browser holds for (image, annotator) in one transaction, with an
+        event per change; the stored records (with their new versions) come back.
 
-        Rows of other annotators are never touched: an id that belongs to someone else is
-        refused. The image's status becomes 'done' when it has shapes.
+        With `known` ((id, version) last read), a shape someone changed since (another
+        tab) is not overwritten: EditConflict, and nothing is written. Rows of other
+        annotators are never touched. The image's status becomes 'done' with shapes.
         """
         records = list(records)
         for record in records:
             if (record.image_key, record.annotator) != (image_key, annotator):
                 raise SaveFailed("a shape belongs to another image or annotator; not saved")
-        wanted = {r.id: r for r in records}
         mine = (ANNOTATIONS.c.image_key == image_key) & (ANNOTATIONS.c.annotator == annotator)
+        log = EventLog(actor or annotator)
         try:
             with self.engine.begin() as conn:
-                stored = {
-                    row.id: row
-                    for row in conn.execute(
-                        select(ANNOTATIONS.c.id, ANNOTATIONS.c.updated_at).where(mine)
-                    )
-                }
-                foreign = (
-                    conn.execute(
-                        select(ANNOTATIONS.c.id).where(ANNOTATIONS.c.id.in_(list(wanted)), ~mine)
+                rows = list(conn.execute(select(ANNOTATIONS).where(mine)))
+                stored = {row.id: _row_to_annotation(row) for row in rows}
+                writers = {row.id: row.writer for row in rows}
+                wanted = [r.id for r in records]
+                if (
+                    wanted
+                    and conn.execute(
+                        select(ANNOTATIONS.c.id).where(ANNOTATIONS.c.id.in_(wanted), ~mine)
                     ).first()
-                    if wanted
-                    else None
-                )
-                if foreign is not None:
+                ):
                     raise SaveFailed("a shape id is already used by another image or annotator")
-                gone = [i for i in stored if i not in wanted]
-                if gone:
-                    conn.execute(delete(ANNOTATIONS).where(mine, ANNOTATIONS.c.id.in_(gone)))
-                for record in records:
-                    if record.id not in stored:
-                        conn.execute(insert(ANNOTATIONS).values(_values(record)))
-                    elif _aware(stored[record.id].updated_at) != record.updated_at:
-                        conn.execute(
-                            update(ANNOTATIONS)
-                            .where(ANNOTATIONS.c.id == record.id)
-                            .values(_values(record))
-                        )
+                seen = None if known is None else dict(known)
+                plan = plan_sync(stored, records, seen, writers, writer)
+                if plan.conflicts:
+                    raise EditConflict(_conflict_message(plan.conflicts))
+                for change in plan.changes:
+                    _apply(conn, change, writer)
+                    log.shape(change)
                 self._set_status_in(
-                    conn, image_key, annotator, ImageStatus.DONE if records else None
+                    conn, image_key, annotator, ImageStatus.DONE if plan.result else None, log
                 )
+                log.write(conn)
         except SQLAlchemyError as exc:
             raise SaveFailed(f"the database refused the change: {_reason(exc)}") from None
+        return plan.result
 
     def _set_status_in(
-        self, conn: Any, image_key: str, annotator: str, status: ImageStatus | None
+        self,
+        conn: Any,
+        image_key: str,
+        annotator: str,
+        status: ImageStatus | None,
+        log: EventLog,
     ) -> None:
         key = (STATUSES.c.image_key == image_key) & (STATUSES.c.annotator == annotator)
         current = conn.execute(select(STATUSES.c.status).where(key)).scalar()
         if status is None:
             if current == ImageStatus.DONE:  # shapes all deleted: no longer done
                 conn.execute(delete(STATUSES).where(key))
+                log.status(image_key, annotator, current, None)
             return
         if current == status:
             return
@@ -207,12 +220,17 @@ class AnnotationStore:
             )
         else:
             conn.execute(update(STATUSES).where(key).values(**values))
+        log.status(image_key, annotator, current, status.value)
 
-    def set_status(self, image_key: str, annotator: str, status: ImageStatus) -> None:
+    def set_status(
+        self, image_key: str, annotator: str, status: ImageStatus, actor: str | None = None
+    ) -> None:
         """Record that an annotator found an image empty, skipped it, or finished it."""
+        log = EventLog(actor or annotator)
         try:
             with self.engine.begin() as conn:
-                self._set_status_in(conn, image_key, annotator, status)
+                self._set_status_in(conn, image_key, annotator, status, log)
+                log.write(conn)
         except SQLAlchemyError as exc:
             raise SaveFailed(f"the database refused the status: {_reason(exc)}") from None
 
@@ -269,11 +287,11 @@ class AnnotationStore:
         return ExportRows(found, status)
 
     def replace_images(
-        self, groups: Sequence[tuple[str, str, Sequence[Annotation]]]
+        self, groups: Sequence[tuple[str, str, Sequence[Annotation]]], actor: str = "import"
     ) -> ReplaceCounts:
         """Make each (image, annotator)'s shapes equal the given records, all in one
         transaction: if anything fails, nothing is written. Each pair's status becomes
-        'done' (with shapes) or 'empty' (without).
+        'done' (with shapes) or 'empty' (without). Every change is an event by `actor`.
 
         Ids are content keys here: a record whose id is already stored for its pair is left
         as it is (callers give changed content a new id), so replacing twice is a no-op.
@@ -319,11 +337,19 @@ class AnnotationStore:
                                 "updated_at": now,
                             }
                         )
+                log = EventLog(actor, at=now)
                 for start in range(0, len(to_delete), 500):
                     chunk = to_delete[start : start + 500]
+                    for row in conn.execute(select(ANNOTATIONS).where(columns.id.in_(chunk))):
+                        log.shape(ShapeChange(_row_to_annotation(row), None))
                     conn.execute(delete(ANNOTATIONS).where(ANNOTATIONS.c.id.in_(chunk)))
                 if to_insert:
                     _insert_many(conn, to_insert)
+                for record in to_insert:
+                    log.shape(ShapeChange(None, replace(record, version=1)))
+                for values in status_rows:
+                    key, who = values["image_key"], values["annotator"]
+                    log.status(key, who, old_status.get((key, who)), values["status"])
                 changed = [(r["image_key"], r["annotator"]) for r in status_rows]
                 for start in range(0, len(changed), 200):
                     pairs_chunk = changed[start : start + 200]
@@ -334,10 +360,66 @@ class AnnotationStore:
                     )
                 if status_rows:
                     conn.execute(insert(STATUSES), status_rows)
+                log.write(conn)
                 deleted, inserted = len(to_delete), len(to_insert)
         except SQLAlchemyError as exc:
             raise SaveFailed(f"the database refused the import: {_reason(exc)}") from None
         return ReplaceCounts(inserted, deleted, unchanged)
+
+    def events(
+        self, image_key: str | None = None, annotator: str | None = None, key_prefix: str = ""
+    ) -> list[Event]:
+        """Recorded changes, oldest first: of one image and/or annotator, or all."""
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(events_query(image_key, annotator, key_prefix))
+                return [event_of(row, _aware) for row in rows]
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read the history: {_reason(exc)}") from None
+
+    def undo_last(self, image_key: str, annotator: str, actor: str) -> tuple[Annotation, ...]:
+        """Undo the newest change `actor` made to annotator's work on this image that is
+        not undone yet; the shapes as they are afterwards come back. The undo is itself
+        recorded, so the history keeps both."""
+        mine = (ANNOTATIONS.c.image_key == image_key) & (ANNOTATIONS.c.annotator == annotator)
+        try:
+            with self.engine.begin() as conn:
+                history = [
+                    event_of(row, _aware)
+                    for row in conn.execute(events_query(image_key, annotator))
+                ]
+                target = last_undoable(history, actor)
+                if target is None:
+                    raise NothingToUndo("There is no change of yours on this image to undo.")
+                stored = {
+                    row.id: _row_to_annotation(row)
+                    for row in conn.execute(select(ANNOTATIONS).where(mine))
+                }
+                past = [
+                    PastEvent(e.action, e.annotation_id, e.before, e.after)
+                    for e in history
+                    if e.change == target
+                ]
+                plan = plan_undo(image_key, annotator, past, stored, utc_now())
+                if plan.conflicts:
+                    raise EditConflict(
+                        f"Cannot undo: {'; '.join(plan.conflicts)}. Nothing was changed."
+                    )
+                log = EventLog(actor, undoes=target)
+                for change in plan.changes:
+                    _apply(conn, change)
+                    log.shape(change)
+                if plan.status[0]:
+                    _put_status(conn, image_key, annotator, plan.status[1], log)
+                log.write(conn)
+                after = conn.execute(
+                    select(ANNOTATIONS)
+                    .where(mine)
+                    .order_by(ANNOTATIONS.c.created_at, ANNOTATIONS.c.id)
+                )
+                return tuple(_row_to_annotation(row) for row in after)
+        except SQLAlchemyError as exc:
+            raise SaveFailed(f"the database refused the undo: {_reason(exc)}") from None
 
     def add_active_time(self, image_key: str, annotator: str, seconds: float) -> None:
         """Add seconds of active work on an image to the annotator's total for it."""
@@ -410,7 +492,7 @@ class AnnotationStore:
 
 
 _COLUMNS = ("id", "image_key", "annotator", "label", "kind", "geometry")
-_TIMES = ("created_at", "updated_at", "source")
+_TIMES = ("created_at", "updated_at", "source", "version")
 
 
 def _insert_many(conn: Any, records: list[Annotation]) -> None:
@@ -445,10 +527,53 @@ def _insert_many(conn: Any, records: list[Annotation]) -> None:
             stamp(r.created_at),
             stamp(r.updated_at),
             r.source,
+            max(r.version, 1),
         )
         for r in records
     ]
     conn.exec_driver_sql(f"INSERT INTO {ANNOTATIONS.name} ({columns}) VALUES ({marks})", rows)
+
+
+def _apply(conn: Any, change: ShapeChange, writer: str | None = None) -> None:
+    """Write one planned change; an edit or delete of a version someone changed meanwhile
+    (a concurrent save that got there first) is a conflict and rolls everything back."""
+    if change.before is None:
+        assert change.after is not None
+        conn.execute(insert(ANNOTATIONS).values({**_values(change.after), "writer": writer}))
+        return
+    same = (ANNOTATIONS.c.id == change.before.id) & (ANNOTATIONS.c.version == change.before.version)
+    if change.after is None:
+        done = conn.execute(delete(ANNOTATIONS).where(same))
+    else:
+        values = {**_values(change.after), "writer": writer}
+        done = conn.execute(update(ANNOTATIONS).where(same).values(values))
+    if done.rowcount != 1:
+        raise EditConflict(_conflict_message(("a shape was changed in another tab or window",)))
+
+
+def _put_status(
+    conn: Any, image_key: str, annotator: str, status: str | None, log: EventLog
+) -> None:
+    """Set (or with None clear) a status whatever it is now, as undo puts one back."""
+    key = (STATUSES.c.image_key == image_key) & (STATUSES.c.annotator == annotator)
+    current = conn.execute(select(STATUSES.c.status).where(key)).scalar()
+    if current == status:
+        return
+    conn.execute(delete(STATUSES).where(key))
+    if status is not None:
+        conn.execute(
+            insert(STATUSES).values(
+                image_key=image_key, annotator=annotator, status=status, updated_at=utc_now()
+            )
+        )
+    log.status(image_key, annotator, current, status)
+
+
+def _conflict_message(conflicts: Sequence[str]) -> str:
+    return (
+        f"Not saved: {'; '.join(conflicts)}. The latest saved version is shown; "
+        "make your change again if it is still needed."
+    )
 
 
 def _reason(exc: SQLAlchemyError) -> str:

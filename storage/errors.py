@@ -19,3 +19,11 @@ class SaveFailed(StorageError):
 
 class SourceUnavailable(StorageError):
     """The image source cannot be reached or refuses us (credentials, bucket, network)."""
+
+
+class EditConflict(StorageError):
+    """A change was made on an older version of a shape (another tab saved first)."""
+
+
+class NothingToUndo(StorageError):
+    """Undo was asked for, but the person has no change left to undo there."""

@@ -19,6 +19,10 @@ ANNOTATIONS = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("source", String(16), nullable=False, default="human"),
+    # Bumped by every change: an edit made on an older version (another tab) is refused.
+    Column("version", Integer, nullable=False, server_default="1"),
+    # The browser tab that saved this version: its own later saves are not conflicts.
+    Column("writer", String(36), nullable=True),
     Index("ix_annotations_image_annotator", "image_key", "annotator"),
     Index("ix_annotations_annotator", "annotator"),  # exports and imports by annotator
 )
@@ -54,4 +58,25 @@ STATUSES = Table(
     Column("annotator", String(64), primary_key=True),
     Column("status", String(16), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every change to shapes and statuses, append-only: who (actor) changed whose work
+# (annotator) on which image, with the shape or status before and after. The events of
+# one save share `change`; an undo's events name the change they undo in `undoes`.
+EVENTS = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("image_key", String(1024), nullable=False),
+    Column("annotator", String(64), nullable=False),
+    Column("action", String(16), nullable=False),  # create, edit, delete, status
+    Column("annotation_id", String(64), nullable=True),
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+    Column("change", String(36), nullable=False),
+    Column("undoes", String(36), nullable=True),
+    Index("ix_events_image_annotator", "image_key", "annotator"),
+    Index("ix_events_change", "change"),
 )

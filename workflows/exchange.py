@@ -357,8 +357,10 @@ def import_annotations(
     data: bytes | Mapping[str, bytes],
     annotator: str = DEFAULT_IMPORT_ANNOTATOR,
     progress: Progress = _quiet,
+    actor: str = "import",
 ) -> ImportReport:
     """Check a whole file and store its shapes, or raise ImportRejected and store nothing.
+    The history records each change as made by `actor`.
 
     Each (image, annotator) in the file gets exactly the file's shapes (replacing what that
     annotator had there) and the status done, or empty when it has none."""
@@ -377,7 +379,7 @@ def import_annotations(
         named = (m if m.startswith(filename) else f"{filename}: {m}" for m in exc.messages)
         raise ImportRejected(tuple(named)) from None
     progress(1, 1, "writing")
-    counts = services.store.replace_images(records_of(items))
+    counts = services.store.replace_images(records_of(items), actor=actor)
     return ImportReport(
         filename=filename,
         images=len({i.image.key for i in items}),

@@ -5,6 +5,8 @@ The `store` fixture (tests/integration/conftest.py) runs each test once per back
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from domain.records_state import RecordsState
 from domain.status import ImageStatus
 from storage.annotation_store import AnnotationStore
 from storage.autosave import autosave
-from storage.errors import SaveFailed
+from storage.errors import EditConflict, NothingToUndo, SaveFailed
 from storage.renditions import ImageInfo
 
 T0 = datetime(2024, 5, 1, 9, 0, 0, 123456, tzinfo=UTC)
@@ -43,6 +45,11 @@ def shape(
     )
 
 
+def stored(records: list[Annotation], version: int = 1) -> list[Annotation]:
+    """The records as the store gives them back: at a stored version."""
+    return [replace(r, version=version) for r in records]
+
+
 def test_synced_records_come_back_identical_in_creation_order(store: AnnotationStore) -> None:
     records = [
         shape("r-late", 3),
@@ -52,11 +59,12 @@ def test_synced_records_come_back_identical_in_creation_order(store: AnnotationS
         shape("r-line", 4, kind="line", coords=(600.0, 10.0, 20.0, 470.0), source="model"),
     ]
 
-    store.sync_image("batch/a.jpg", "alice", records)
+    saved = store.sync_image("batch/a.jpg", "alice", records)
     loaded = store.annotations_for("batch/a.jpg", "alice")
 
     assert [r.id for r in loaded] == ["r-first", "r-poly", "r-path", "r-late", "r-line"]
-    assert loaded == sorted(records, key=lambda r: r.created_at)
+    assert loaded == stored(sorted(records, key=lambda r: r.created_at))
+    assert list(saved) == loaded
     for record in loaded:
         assert record.created_at.utcoffset() is not None
         assert record.updated_at.utcoffset() is not None
@@ -78,7 +86,7 @@ def test_a_second_sync_updates_changed_records_and_deletes_missing_ones(
     relabelled = kept.with_label("vehicle", later)
     store.sync_image("batch/a.jpg", "alice", [relabelled, moved_again])
 
-    assert store.annotations_for("batch/a.jpg", "alice") == [relabelled, moved_again]
+    assert store.annotations_for("batch/a.jpg", "alice") == stored([relabelled, moved_again], 2)
 
 
 def test_a_sync_of_nothing_deletes_everything_of_that_image(store: AnnotationStore) -> None:
@@ -142,7 +150,7 @@ def test_annotators_are_isolated(store: AnnotationStore) -> None:
     store.sync_image("batch/a.jpg", "bob", bobs)
     store.sync_image("batch/a.jpg", "bob", [])
 
-    assert store.annotations_for("batch/a.jpg", "alice") == alices
+    assert store.annotations_for("batch/a.jpg", "alice") == stored(alices)
     assert store.statuses_for("alice") == {"batch/a.jpg": "done", "batch/b.jpg": "skipped"}
     assert store.statuses_for("bob") == {}
 
@@ -173,7 +181,7 @@ def test_an_id_already_used_by_another_annotator_is_refused(store: AnnotationSto
     with pytest.raises(SaveFailed, match="already used"):
         store.sync_image("batch/a.jpg", "alice", [shape("new", 1), shape("shared-id", 2)])
 
-    assert store.annotations_for("batch/a.jpg", "bob") == [bobs]
+    assert store.annotations_for("batch/a.jpg", "bob") == stored([bobs])
     assert [r.id for r in store.annotations_for("batch/a.jpg", "alice")] == ["mine"]
 
 
@@ -189,7 +197,7 @@ def test_records_survive_a_restart(database_url: str) -> None:
 
     second = AnnotationStore.from_url(database_url)
     try:
-        assert second.annotations_for("batch/a.jpg", "alice") == records
+        assert second.annotations_for("batch/a.jpg", "alice") == stored(records)
         assert second.statuses_for("alice") == {"batch/a.jpg": "done", "batch/b.jpg": "empty"}
     finally:
         second.engine.dispose()
@@ -207,8 +215,9 @@ def test_autosave_marks_the_records_saved(store: AnnotationStore) -> None:
     assert saved.unsaved is False
     assert saved.error is None
     assert saved.rev == 4
-    assert saved.records == state.records
-    assert store.annotations_for("batch/a.jpg", "alice") == [shape("a")]
+    assert saved.records == tuple(stored(list(state.records)))
+    assert saved.known == (("a", 1),)
+    assert store.annotations_for("batch/a.jpg", "alice") == stored([shape("a")])
 
 
 def test_autosave_on_a_broken_database_keeps_the_records_unsaved(store: AnnotationStore) -> None:
@@ -310,7 +319,7 @@ def test_replace_images_sets_shapes_and_statuses_and_is_idempotent(
 
     assert (first.inserted, first.deleted) == (2, 1)
     assert (second.inserted, second.deleted, second.unchanged) == (0, 0, 2)
-    assert store.annotations_for("batch/a.jpg", "model") == list(groups[0][2])  # times too
+    assert store.annotations_for("batch/a.jpg", "model") == stored(list(groups[0][2]))  # times
     assert [r.id for r in store.annotations_for("batch/a.jpg", "alice")] == ["mine"]
     assert store.statuses_for("model") == {"batch/a.jpg": "done", "batch/b.jpg": "empty"}
 
@@ -352,3 +361,136 @@ def test_active_time_adds_up_per_image_and_annotator(store: AnnotationStore) -> 
         ("batch/a.jpg", "bob"): 7.0,
     }
     assert len(store.active_times()) == 3
+
+
+# ---------------------------------------------------------------- versions, history, undo
+
+
+def test_an_edit_made_on_an_older_version_is_refused_not_lost(store: AnnotationStore) -> None:
+    """Two tabs of one annotator hold the same shape; the second edit must not win silently."""
+    [first] = store.sync_image("batch/a.jpg", "alice", [shape("s")])
+    known = (("s", first.version),)
+    later = T0 + timedelta(minutes=5)
+    tab_one = first.with_geometry((0.0, 0.0, 50.0, 50.0), (), later)
+    tab_two = first.with_label("vehicle", later)
+
+    [moved] = store.sync_image("batch/a.jpg", "alice", [tab_one], known)
+    with pytest.raises(EditConflict, match="changed in another tab or window"):
+        store.sync_image("batch/a.jpg", "alice", [tab_two], known)
+    with pytest.raises(EditConflict, match="changed in another tab or window"):
+        store.sync_image("batch/a.jpg", "alice", [], known)  # deleting it: refused too
+
+    assert store.annotations_for("batch/a.jpg", "alice") == [moved]
+    assert moved.version == 2 and moved.coords == (0.0, 0.0, 50.0, 50.0)
+    # A shape drawn in another tab is kept when this tab saves without knowing it.
+    store.sync_image("batch/a.jpg", "alice", [moved, shape("t", 1)], (("s", 2),))
+    assert {r.id for r in store.sync_image("batch/a.jpg", "alice", [moved], (("s", 2),))} == {
+        "s",
+        "t",
+    }
+
+
+def test_concurrent_edits_of_one_shape_never_both_succeed(store: AnnotationStore) -> None:
+    [base] = store.sync_image("batch/a.jpg", "alice", [shape("s")])
+    known = (("s", base.version),)
+    edits = [
+        base.with_label(label, T0 + timedelta(minutes=n))
+        for n, label in enumerate(["animal", "vehicle", "food", "object"], start=1)
+    ]
+
+    def save(edit: Annotation) -> str:
+        try:
+            store.sync_image("batch/a.jpg", "alice", [edit], known)
+        except EditConflict:
+            return "conflict"
+        except SaveFailed:
+            return "failed"  # SQLite's busy snapshot: the browser keeps it and retries
+        return edit.label
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(save, edits))
+    winners = [o for o in outcomes if o not in ("conflict", "failed")]
+    [stored_now] = store.annotations_for("batch/a.jpg", "alice")
+    assert winners == [stored_now.label] and stored_now.version == 2
+    for edit, outcome in zip(edits, outcomes, strict=True):
+        if outcome == "failed":  # the retry is told, not applied
+            with pytest.raises(EditConflict):
+                store.sync_image("batch/a.jpg", "alice", [edit], known)
+
+
+def test_every_change_is_an_event_with_before_and_after(store: AnnotationStore) -> None:
+    [drawn] = store.sync_image("batch/a.jpg", "alice", [shape("s")], (), actor="alice")
+    moved = drawn.with_geometry((1.0, 2.0, 3.0, 4.0), (), T0 + timedelta(minutes=1))
+    store.sync_image("batch/a.jpg", "alice", [moved], (("s", 1),))
+    store.sync_image("batch/a.jpg", "alice", [], (("s", 2),))
+    store.set_status("batch/a.jpg", "alice", ImageStatus.SKIPPED)
+    store.sync_image("batch/a.jpg", "bob", [shape("b", annotator="bob")])
+
+    events = store.events("batch/a.jpg", "alice")
+    assert [(e.action, e.actor) for e in events] == [
+        ("create", "alice"),
+        ("status", "alice"),
+        ("edit", "alice"),
+        ("delete", "alice"),
+        ("status", "alice"),
+        ("status", "alice"),
+    ]
+    create, done, edit, gone, undone, skipped = events
+    assert create.before is None and create.after["coords"] == [10.0, 20.5, 110.0, 220.25]
+    assert create.change == done.change  # one save, one change
+    assert (done.before, done.after) == (None, {"status": "done"})
+    assert edit.before["version"] == 1 and edit.after["coords"] == [1.0, 2.0, 3.0, 4.0]
+    assert gone.before["version"] == 2 and gone.after is None
+    assert (undone.before, undone.after) == ({"status": "done"}, None)
+    assert skipped.after == {"status": "skipped"}
+    assert [e.annotator for e in store.events(annotator="bob")] == ["bob", "bob"]
+
+
+def test_undo_walks_back_ones_own_changes(store: AnnotationStore) -> None:
+    [drawn] = store.sync_image("batch/a.jpg", "alice", [shape("s")], ())
+    relabelled = drawn.with_label("animal", T0 + timedelta(minutes=1))
+    [relabelled] = store.sync_image("batch/a.jpg", "alice", [relabelled], (("s", 1),))
+    store.sync_image("batch/a.jpg", "alice", [], (("s", 2),))
+
+    [back] = store.undo_last("batch/a.jpg", "alice", "alice")  # the delete
+    assert (back.label, back.coords) == ("animal", relabelled.coords)
+    assert store.statuses_for("alice") == {"batch/a.jpg": "done"}
+    [back] = store.undo_last("batch/a.jpg", "alice", "alice")  # the relabel
+    assert back.label == "person" and back.version > relabelled.version
+    assert store.undo_last("batch/a.jpg", "alice", "alice") == ()  # the drawing
+    assert store.statuses_for("alice") == {}
+    with pytest.raises(NothingToUndo):
+        store.undo_last("batch/a.jpg", "alice", "alice")
+    # Undos are recorded like any change, naming what they undid.
+    undos = [e for e in store.events("batch/a.jpg", "alice") if e.undoes]
+    assert len({e.change for e in undos}) == 3
+
+
+def test_undo_refuses_when_the_shape_changed_since_and_ignores_others_changes(
+    store: AnnotationStore,
+) -> None:
+    [drawn] = store.sync_image("batch/a.jpg", "alice", [shape("s")], (), actor="alice")
+    moved = drawn.with_geometry((5.0, 5.0, 9.0, 9.0), (), T0 + timedelta(minutes=1))
+    store.sync_image("batch/a.jpg", "alice", [moved], (("s", 1),), actor="alice")
+    # An admin's import of alice's image is not alice's change to undo.
+    store.replace_images([("batch/a.jpg", "alice", [shape("imp")])], actor="admin")
+    with pytest.raises(EditConflict, match="Cannot undo"):
+        store.undo_last("batch/a.jpg", "alice", "alice")  # her move: the shape is gone
+    assert [r.id for r in store.annotations_for("batch/a.jpg", "alice")] == ["imp"]
+    with pytest.raises(NothingToUndo):
+        store.undo_last("batch/a.jpg", "alice", "carol")
+
+
+def test_saves_racing_from_one_tab_are_not_conflicts_but_another_tabs_are(
+    store: AnnotationStore,
+) -> None:
+    """A drag sends several saves, each based on the version the tab knew when it started."""
+    [base] = store.sync_image("batch/a.jpg", "alice", [shape("s")], (), writer="tab-1")
+    known = (("s", base.version),)
+    steps = [base.with_geometry((x, 0.0, x + 10, 10.0), (), T0) for x in (1.0, 2.0, 3.0)]
+    for step in steps:  # all sent before any answer came back: all based on version 1
+        store.sync_image("batch/a.jpg", "alice", [step], known, writer="tab-1")
+    [now] = store.annotations_for("batch/a.jpg", "alice")
+    assert now.coords == (3.0, 0.0, 13.0, 10.0) and now.version == 4
+    with pytest.raises(EditConflict):
+        store.sync_image("batch/a.jpg", "alice", [steps[0]], known, writer="tab-2")

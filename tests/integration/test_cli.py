@@ -163,3 +163,31 @@ def test_agreement_of_imported_annotators(env: dict[str, str], tmp_path: Path) -
     assert lines[0] == "site/a.jpg,consensus,car,rect,11,10,110,61,"
     assert lines[1] == "site/a.jpg,consensus,bike,rect,300,300,400,400,"
     assert lines[2] == "site/b.jpg,consensus,,,,,,,"
+
+
+def test_history_lists_imports_and_edits_with_who_made_them(env: dict[str, str], tmp_path: Path):
+    import csv
+
+    from storage.annotation_store import AnnotationStore
+
+    rows = "image,annotator,label,kind,x0,y0,x1,y1,points\nsite/a.jpg,ann,car,rect,1,2,30,40,\n"
+    (tmp_path / "in.csv").write_text(rows)
+    assert run(env, "import", str(tmp_path / "in.csv"), "--format", "csv").returncode == 0
+    store = AnnotationStore.from_url(env["DATABASE_URL"])
+    [shape] = store.annotations_for("site/a.jpg", "ann")
+    store.sync_image("site/a.jpg", "ann", [], ((shape.id, shape.version),))  # ann deletes it
+    store.engine.dispose()
+
+    out = tmp_path / "history.csv"
+    result = run(env, "history", "--out", str(out), "--batch", "site")
+    assert result.returncode == 0 and result.stdout.strip() == f"wrote 4 events to {out}"
+    events = list(csv.DictReader(out.open()))
+    assert [(e["action"], e["actor"].split(":")[0]) for e in events] == [
+        ("create", "cli"),
+        ("status", "cli"),
+        ("delete", "ann"),
+        ("status", "ann"),
+    ]
+    assert json.loads(events[0]["after"])["coords"] == [1.0, 2.0, 30.0, 40.0]
+    assert json.loads(events[2]["before"])["label"] == "car" and events[2]["after"] == ""
+    assert run(env, "history", "--out", str(out), "--batch", "other").stdout.startswith("wrote 0")

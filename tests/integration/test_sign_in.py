@@ -60,8 +60,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         save_account(users_file, Account(name, role, hash_password(password(name))))
     data = root / "data"
     store = AnnotationStore.from_url(f"sqlite:///{data / 'annotations.db'}")
-    shape = bob_box()
-    store.sync_image(IMAGE, "bob", [shape])
+    [shape] = store.sync_image(IMAGE, "bob", [bob_box()])
     env = {"USERS_FILE": str(users_file), "SECRET_KEY": "k" * 32}
     server = AppServer(data, env=env).start()
     yield Deployment(server, users_file, store, shape)

@@ -52,10 +52,10 @@ class FlakyStore(AnnotationStore):
 
     failing = True
 
-    def sync_image(self, *args: Any, **kwargs: Any) -> None:
+    def sync_image(self, *args: Any, **kwargs: Any) -> Any:
         if self.failing:
             raise SaveFailed("the database refused the change: connection lost")
-        super().sync_image(*args, **kwargs)
+        return super().sync_image(*args, **kwargs)
 
 
 class DictCache:
