@@ -38,6 +38,8 @@ class Settings:
     secret_key: str = ""  # signs session cookies; required when accounts exist
     proxy_hops: int = 0  # proxies in front that set X-Forwarded-For (PaaS routers: 1)
     secure_cookies: bool = False  # send the session cookie over HTTPS only
+    annotators_per_image: int | None = None  # None: everyone sees every image
+    claim_minutes: int = 30  # how long an unfinished claim on an image lasts
 
     @property
     def sign_in_configured(self) -> bool:
@@ -108,4 +110,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         secret_key=env.get("SECRET_KEY", "").strip(),
         proxy_hops=_int(env, "PROXY_HOPS", 0, 0, 5),
         secure_cookies=_flag(env, "SECURE_COOKIES"),
+        annotators_per_image=_int(env, "ANNOTATORS_PER_IMAGE", 0, 0, 100) or None,
+        claim_minutes=_int(env, "CLAIM_MINUTES", 30, 1, 24 * 60),
     )

@@ -54,6 +54,21 @@ def editable_state(records: Any, canvas: Canvas | None) -> tuple[RecordsState, C
     return state, canvas
 
 
+def _not_assigned(state: RecordsState) -> str | None:
+    """Why this annotator may not change this image when images are assigned: it is
+    neither theirs nor free to claim again (their claim ran out and others took it)."""
+    assigned = current().assignments
+    key, who = state.image_key, state.annotator
+    if assigned is None or not key or not who:
+        return None
+    if assigned.holds(who, key) or assigned.claim_first(who, [key]) == key:
+        return None
+    return (
+        f"{key} is not assigned to you: it has its {assigned.per_image} annotator(s). "
+        "Nothing was changed; press Next for an image that needs you."
+    )
+
+
 def commit(
     state: RecordsState, records: tuple, problems: list[str], tab: Any
 ) -> tuple[object, ...]:
@@ -63,6 +78,9 @@ def commit(
             "This image's saved shapes could not be loaded, so "
             "changes are not accepted: reload the page."
         )
+    refused = _not_assigned(state)
+    if refused:
+        return replace(state, rev=state.rev + 1).to_data(), *message(refused, "warning")
     if records != state.records or state.unsaved:
         state = autosave(current().store, replace(state, records=records), tab_of(tab))
     else:

@@ -23,6 +23,8 @@ from components import ids
 from components.feedback import message
 from domain.records_state import RecordsState, state_from_data
 from domain.status import ImageStatus, progress_of
+from storage.assigned_places import claim_from, owns, previous_own
+from storage.assignments import AssignmentStore
 from storage.autosave import autosave
 from storage.catalog import Catalog
 from storage.errors import StorageError
@@ -74,11 +76,15 @@ def navigate(
     catalog = current().images.catalog
     trigger = ctx.triggered_id
     annotator = acting_annotator(annotator)
+    assigned = current().assignments if annotator else None
+    end_note = None
     try:
         if trigger == ids.REFRESH:
             catalog.refresh()
         here, note = settle(catalog, position)
         if trigger not in MOVES and trigger not in (ids.JUMP, ids.BATCH):  # load or refresh
+            if assigned is not None and annotator and here.key:
+                here, note = _assigned_start(catalog, assigned, annotator, here, note)
             return *_moved_to(here), *message(note, "info")
         if trigger == ids.JUMP:
             found = catalog.locate(here.batch, jump)
@@ -87,17 +93,65 @@ def navigate(
             target = here if batch is None else first_place(catalog, batch)
         else:
             target = step(catalog, here, MOVES[trigger])
+        if assigned is not None and annotator:
+            target, end_note = _assigned_target(catalog, assigned, annotator, trigger, here, target)
     except StorageError as exc:
         return no_update, no_update, no_update, no_update, *message(str(exc))
+    if end_note and trigger in (ids.JUMP, ids.BATCH):
+        return no_update, *_moved_to(here)[1:], *message(end_note, "info")
     if target == here and trigger in (ids.JUMP, ids.BATCH):
         raise PreventUpdate
-    refusal = _refusal(here, target, trigger, annotator, state_from_data(records), tab_of(tab))
+    refusal = _refusal(
+        here, target, trigger, annotator, state_from_data(records), tab_of(tab), end_note
+    )
     if refusal:
         return no_update, *_moved_to(here)[1:], *refusal
     if target == here:  # Skip / No objects on the last image: stay, but show the change
         rev = (position or {}).get("rev", 0)
         return {**here.to_data(), "rev": rev + 1}, *_moved_to(here)[1:], *message(None)
     return *_moved_to(target), *message(None)
+
+
+NOTHING_LEFT = (
+    "No other image of this batch needs you now: each is done by you, skipped by you, or "
+    "has its {k} annotator(s)."
+)
+
+
+def _assigned_start(
+    catalog: Catalog, assigned: AssignmentStore, annotator: str, here: Place, note: str | None
+) -> tuple[Place, str | None]:
+    """On loading the page: stay on an image that is yours, else claim one from here on."""
+    if owns(assigned, annotator, here.key or ""):
+        return here, note
+    mine = claim_from(catalog, assigned, annotator, here, here=True)
+    if mine is None:
+        return here, NOTHING_LEFT.format(k=assigned.per_image)
+    return mine, note
+
+
+def _assigned_target(
+    catalog: Catalog,
+    assigned: AssignmentStore,
+    annotator: str,
+    trigger: Any,
+    here: Place,
+    target: Place,
+) -> tuple[Place, str | None]:
+    """Where a move goes when images are assigned, and why it stays when it cannot move."""
+    k = assigned.per_image
+    if trigger == ids.PREV:
+        back = previous_own(catalog, current().store, assigned, annotator, here)
+        return (back, None) if back else (here, "This is your first image in this batch.")
+    if trigger == ids.JUMP:
+        if target.key is None or owns(assigned, annotator, target.key):
+            return target, None
+        if assigned.claim_first(annotator, [target.key]) == target.key:
+            return target, None
+        return here, f"{target.key} already has its {k} annotator(s) or is done by you."
+    start = target if trigger == ids.BATCH else here
+    mine = claim_from(catalog, assigned, annotator, start, here=trigger == ids.BATCH)
+    return (mine, None) if mine else (here, NOTHING_LEFT.format(k=k))
 
 
 def _moved_to(place: Place) -> tuple[object, ...]:
@@ -117,6 +171,7 @@ def _refusal(
     annotator: str | None,
     state: RecordsState,
     tab: str | None = None,
+    end_note: str | None = None,
 ) -> tuple[object, ...] | None:
     """Why the move cannot happen (as banner outputs), or None after recording any status."""
     services = current()
@@ -128,7 +183,7 @@ def _refusal(
             )
     if trigger in (ids.PREV, ids.NEXT) and target == here:
         end = "first" if trigger == ids.PREV else "last"
-        return message(f"This is the {end} image of the batch.", "info")
+        return message(end_note or f"This is the {end} image of the batch.", "info")
     if trigger not in (ids.NO_OBJECTS, ids.SKIP):
         return None
     if not annotator or here.key is None:

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from domain.annotation import Annotation, utc_now
 from domain.changes import PastEvent, ShapeChange, plan_sync, plan_undo
 from domain.status import ImageStatus
+from storage.assignments import settle_claim
 from storage.errors import EditConflict, NothingToUndo, SaveFailed, StorageError
 from storage.history import Event, EventLog, event_of, events_query, last_undoable
 from storage.migrate import upgrade
@@ -210,6 +211,7 @@ class AnnotationStore:
             if current == ImageStatus.DONE:  # shapes all deleted: no longer done
                 conn.execute(delete(STATUSES).where(key))
                 log.status(image_key, annotator, current, None)
+                settle_claim(conn, image_key, annotator, None)
             return
         if current == status:
             return
@@ -221,6 +223,7 @@ class AnnotationStore:
         else:
             conn.execute(update(STATUSES).where(key).values(**values))
         log.status(image_key, annotator, current, status.value)
+        settle_claim(conn, image_key, annotator, status.value)
 
     def set_status(
         self, image_key: str, annotator: str, status: ImageStatus, actor: str | None = None
@@ -567,6 +570,7 @@ def _put_status(
             )
         )
     log.status(image_key, annotator, current, status)
+    settle_claim(conn, image_key, annotator, status)
 
 
 def _conflict_message(conflicts: Sequence[str]) -> str:

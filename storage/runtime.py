@@ -7,6 +7,7 @@ from pathlib import Path
 
 from config import Settings, load_settings
 from storage.annotation_store import AnnotationStore
+from storage.assignments import AssignmentStore
 from storage.catalog import Cache, Catalog, NoCache
 from storage.image_service import ImageService
 from storage.images import ImageSource, LocalFolderSource
@@ -22,6 +23,7 @@ class Services:
     settings: Settings
     images: ImageService
     store: AnnotationStore
+    assignments: AssignmentStore | None = None  # None: everyone sees every image
 
 
 _current: Services | None = None
@@ -49,7 +51,13 @@ def build_services(
         renditions=renditions,
         presign_max_bytes=settings.presign_max_bytes,
     )
-    return Services(settings, images, AnnotationStore.from_url(settings.database_url))
+    store = AnnotationStore.from_url(settings.database_url)
+    assignments = (
+        AssignmentStore(store.engine, settings.annotators_per_image, settings.claim_minutes)
+        if settings.annotators_per_image
+        else None
+    )
+    return Services(settings, images, store, assignments)
 
 
 def install(services: Services) -> Services:

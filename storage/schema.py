@@ -3,7 +3,18 @@ storage/migrations/versions/ too (a test compares the two)."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, Float, Index, Integer, MetaData, String, Table
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
 
 metadata = MetaData()
 
@@ -79,4 +90,19 @@ EVENTS = Table(
     Column("undoes", String(36), nullable=True),
     Index("ix_events_image_annotator", "image_key", "annotator"),
     Index("ix_events_change", "change"),
+)
+
+# With ANNOTATORS_PER_IMAGE = k, each image has k slots; a row is one annotator's claim on
+# one (expires_at set) or their finished work (expires_at NULL). The primary key refuses a
+# (k+1)-th holder whatever the race; the unique constraint, a second slot for one person.
+ASSIGNMENTS = Table(
+    "assignments",
+    metadata,
+    Column("image_key", String(1024), primary_key=True),
+    Column("slot", Integer, primary_key=True, autoincrement=False),
+    Column("annotator", String(64), nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("image_key", "annotator", name="uq_assignments_image_annotator"),
+    Index("ix_assignments_annotator", "annotator"),
 )

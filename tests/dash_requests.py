@@ -48,9 +48,16 @@ class DashClient:
                 return dep
         raise LookupError(f"no callback from {first_input} to {output_part}")
 
-    def call(self, dep: dict[str, Any], values: dict[str, Any]) -> requests.Response:
-        """Send the callback with `values` ("id.prop" -> value) for its inputs and state; the
-        first input is the one that changed."""
+    def call(
+        self,
+        dep: dict[str, Any],
+        values: dict[str, Any],
+        changed: str | None = None,
+        initial: bool = False,
+    ) -> requests.Response:
+        """Send the callback with `values` ("id.prop" -> value) for its inputs and state;
+        `changed` (default: the first input) is the one that triggered it, or nothing when
+        `initial` (the call Dash makes as the page loads)."""
 
         def filled(entries: list[dict[str, str]]) -> list[dict[str, Any]]:
             return [{**e, "value": values.get(f"{e['id']}.{e['property']}")} for e in entries]
@@ -61,6 +68,6 @@ class DashClient:
             "outputs": _outputs(dep["output"]),
             "inputs": filled(dep["inputs"]),
             "state": filled(dep["state"]),
-            "changedPropIds": [f"{head['id']}.{head['property']}"],
+            "changedPropIds": [] if initial else [changed or f"{head['id']}.{head['property']}"],
         }
         return self.session.post(f"{self.base_url}/_dash-update-component", json=body)

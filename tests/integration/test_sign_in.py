@@ -158,7 +158,7 @@ def test_an_annotator_cannot_change_anothers_shapes_with_crafted_callbacks(deplo
         "annotator-store.data": "bob",
         "records-store.data": forged,
     }
-    alice.call(move_on, values | {"prev.n_clicks": None})
+    alice.call(move_on, values | {"prev.n_clicks": None}, changed="next.n_clicks")
 
     timing = alice.spec("time-spent-store.data", "time-spent-store.clear_data", specs)
     report = {"key": IMAGE, "annotator": "bob", "seconds": 30}
