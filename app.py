@@ -47,7 +47,7 @@ app = Dash(
 server = app.server
 caches = make_caches(server, settings)
 install(build_services(settings, *caches))
-sign_in.install(server, settings)
+sign_in.install(server, settings, current().accounts)
 
 
 def serve_layout() -> object:

@@ -14,6 +14,8 @@ from domain.accounts import (
     with_account,
 )
 from domain.errors import AccountError
+from storage.account_store import AccountStore
+from storage.errors import StorageError
 
 log = logging.getLogger("concord.auth")
 
@@ -22,8 +24,11 @@ class AccountDirectory:
     """Finds accounts by name. A users file edited while the app runs is picked up on the
     next request; a broken edit is logged and the previous accounts are kept."""
 
-    def __init__(self, users_file: Path | None, users_env: str = "") -> None:
+    def __init__(
+        self, users_file: Path | None, users_env: str = "", made_in_app: AccountStore | None = None
+    ) -> None:
         self.users_file = users_file
+        self.made_in_app = made_in_app
         self._env = parse_users_env(users_env) if users_env.strip() else ()
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
@@ -72,17 +77,35 @@ class AccountDirectory:
             raise AccountError(f"{', '.join(clash)} is in both USERS_FILE and USERS")
         self._by_name = {a.name: a for a in (*self._env, *self._from_file)}
 
-    def find(self, name: str) -> Account | None:
-        """The account with this name, reading the users file again if it changed."""
+    def configured(self, name: str) -> Account | None:
+        """The USERS_FILE or USERS account with this name (the file is read again if it
+        changed)."""
         if self.users_file is not None and self._file_stamp() != self._stamp:
             with self._lock:
                 self._load(strict=False)
         return self._by_name.get(name)
 
-    def names(self) -> list[str]:
-        """Every account's name, sorted."""
-        self.find("")
-        return sorted(self._by_name)
+    def find(self, name: str) -> Account | None:
+        """The account with this name: configured, or else made by an admin in the app."""
+        found = self.configured(name)
+        if found is not None or self.made_in_app is None or not name:
+            return found
+        try:
+            return self.made_in_app.find(name)
+        except StorageError as exc:
+            log.warning("accounts made in the app cannot be read: %s", exc)
+            return None
+
+    def origin(self, name: str) -> str:
+        """Where an account comes from: USERS_FILE, USERS or the app."""
+        if self.configured(name) is None:
+            return "app"
+        return "USERS" if any(a.name == name for a in self._env) else "USERS_FILE"
+
+    def configured_accounts(self) -> list[Account]:
+        """Every USERS_FILE and USERS account, by name."""
+        self.configured("")
+        return sorted(self._by_name.values(), key=lambda a: a.name)
 
 
 def save_account(users_file: Path, account: Account) -> bool:

@@ -21,6 +21,11 @@ def set_directory(directory: AccountDirectory | None) -> None:
     _directory = directory
 
 
+def directory() -> AccountDirectory | None:
+    """The process's configured accounts (None before the app installed them)."""
+    return _directory
+
+
 def sign_in_required() -> bool:
     """True when accounts are configured."""
     return _directory is not None and _directory.enabled

@@ -19,6 +19,7 @@ from auth.throttle import SignInThrottle
 from config import ConfigError, Settings
 from domain.accounts import Account, allows
 from domain.errors import AccountError
+from storage.account_store import AccountStore
 
 OPEN_PATHS = {"/login", "/logout", "/healthz", "/_favicon.ico"}
 OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/")  # public code and CSS, no data
@@ -40,10 +41,12 @@ def _text(message: str, status: int) -> Response:
     return Response(message, status=status, mimetype="text/plain")
 
 
-def install(server: Flask, settings: Settings) -> AccountDirectory:
+def install(
+    server: Flask, settings: Settings, made_in_app: AccountStore | None = None
+) -> AccountDirectory:
     """Read the accounts; when there are any, require sign-in on every route."""
     try:
-        directory = AccountDirectory(settings.users_file, settings.users)
+        directory = AccountDirectory(settings.users_file, settings.users, made_in_app)
     except AccountError as exc:
         raise ConfigError(str(exc)) from None
     set_directory(directory)

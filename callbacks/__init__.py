@@ -2,6 +2,7 @@
 
 from callbacks import (
     activity,
+    admin,
     agreement,
     annotations,
     exchange,
@@ -14,6 +15,7 @@ from callbacks import (
 
 __all__ = [
     "activity",
+    "admin",
     "agreement",
     "annotations",
     "exchange",

@@ -61,8 +61,11 @@ def _not_assigned(state: RecordsState) -> str | None:
     key, who = state.image_key, state.annotator
     if assigned is None or not key or not who:
         return None
-    if assigned.holds(who, key) or assigned.claim_first(who, [key]) == key:
-        return None
+    try:
+        if assigned.holds(who, key) or assigned.claim_first(who, [key]) == key:
+            return None
+    except StorageError:
+        return None  # the database is away: the save fails too, and is kept to retry
     return (
         f"{key} is not assigned to you: it has its {assigned.per_image} annotator(s). "
         "Nothing was changed; press Next for an image that needs you."

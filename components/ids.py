@@ -111,3 +111,18 @@ AGREEMENT_DOWNLOAD = "agreement-download"
 
 # active time
 TIME_SPENT = "time-spent-store"  # {key, annotator, seconds} of the image just left (clientside)
+
+# admin tab (admins only: users and assignment settings)
+TAB_ADMIN = "tab-admin"
+ADMIN_CHANGED = "admin-changed"  # when an account or setting was last saved: lists refresh
+ADMIN_USERS = "admin-users"
+ADMIN_USER_NAME = "admin-user-name"
+ADMIN_USER_ROLE = "admin-user-role"
+ADMIN_USER_PASSWORD = "admin-user-password"
+ADMIN_USER_SAVE = "admin-user-save"
+ADMIN_USER_REMOVE = "admin-user-remove"
+ADMIN_USER_RESULT = "admin-user-result"
+ADMIN_PER_IMAGE = "admin-per-image"
+ADMIN_CLAIM_MINUTES = "admin-claim-minutes"
+ADMIN_SETTINGS_SAVE = "admin-settings-save"
+ADMIN_SETTINGS_RESULT = "admin-settings-result"

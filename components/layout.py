@@ -10,6 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
+from components.admin_tab import admin_tab
 from components.agreement_tab import agreement_tab
 from components.exchange_panel import exchange_panel
 from components.figure import GRAPH_CONFIG
@@ -296,6 +297,8 @@ def build_layout(labels: tuple[Label, ...], viewer: Viewer = LOCAL) -> html.Div:
     tabs = [dbc.Tab(_annotate_view(labels), label="Annotate", tab_id=ids.TAB_ANNOTATE)]
     if viewer.may(Role.REVIEWER):
         tabs.append(dbc.Tab(agreement_tab(), label="Agreement", tab_id=ids.TAB_AGREEMENT))
+    if viewer.may(Role.ADMIN):
+        tabs.append(dbc.Tab(admin_tab(), label="Admin", tab_id=ids.TAB_ADMIN))
     if viewer.signed_in:  # the name is the session's; the browser cannot change it
         who = dcc.Store(id=ids.ANNOTATOR, storage_type="memory", data=viewer.name)
     else:

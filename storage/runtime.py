@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from config import Settings, load_settings
+from storage.account_store import AccountStore, AppSettings
 from storage.annotation_store import AnnotationStore
 from storage.assignments import AssignmentStore
 from storage.catalog import Cache, Catalog, NoCache
+from storage.errors import StorageError
 from storage.image_service import ImageService
 from storage.images import ImageSource, LocalFolderSource
 from storage.renditions import set_pixel_limit
@@ -23,10 +26,40 @@ class Services:
     settings: Settings
     images: ImageService
     store: AnnotationStore
-    assignments: AssignmentStore | None = None  # None: everyone sees every image
+    app_settings: AppSettings
+    accounts: AccountStore  # accounts an admin made in the app
+
+    @property
+    def assignments(self) -> AssignmentStore | None:
+        """Who gets which image, when an admin or ANNOTATORS_PER_IMAGE says k per image;
+        None: everyone sees every image."""
+        k, minutes = assignment_setup(self.settings, self.app_settings)
+        return AssignmentStore(self.store.engine, k, minutes) if k else None
+
+
+PER_IMAGE = "annotators_per_image"  # app setting names
+CLAIM_MINUTES = "claim_minutes"
+
+
+def assignment_setup(settings: Settings, app_settings: AppSettings) -> tuple[int | None, int]:
+    """(k, claim minutes): an admin's values in the app, else the environment's."""
+    k: int | None = settings.annotators_per_image
+    minutes = settings.claim_minutes
+    try:
+        chosen = app_settings.get(PER_IMAGE)
+        chosen_minutes = app_settings.get(CLAIM_MINUTES)
+    except StorageError as exc:  # the database is away: the environment's values hold
+        log.warning("assignment settings unavailable, using the environment's: %s", exc)
+        return k, minutes
+    if chosen is not None and chosen.isdigit():
+        k = int(chosen) or None  # 0: everyone sees every image
+    if chosen_minutes is not None and chosen_minutes.isdigit() and int(chosen_minutes) > 0:
+        minutes = int(chosen_minutes)
+    return k, minutes
 
 
 _current: Services | None = None
+log = logging.getLogger("concord.settings")
 
 
 def open_source(settings: Settings) -> ImageSource:
@@ -52,12 +85,7 @@ def build_services(
         presign_max_bytes=settings.presign_max_bytes,
     )
     store = AnnotationStore.from_url(settings.database_url)
-    assignments = (
-        AssignmentStore(store.engine, settings.annotators_per_image, settings.claim_minutes)
-        if settings.annotators_per_image
-        else None
-    )
-    return Services(settings, images, store, assignments)
+    return Services(settings, images, store, AppSettings(store.engine), AccountStore(store.engine))
 
 
 def install(services: Services) -> Services:

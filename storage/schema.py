@@ -106,3 +106,21 @@ ASSIGNMENTS = Table(
     UniqueConstraint("image_key", "annotator", name="uq_assignments_image_annotator"),
     Index("ix_assignments_annotator", "annotator"),
 )
+
+# Accounts an admin made in the app (USERS_FILE / USERS accounts are not stored here).
+ACCOUNTS = Table(
+    "accounts",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Settings an admin changed in the app; they win over the environment's defaults.
+APP_SETTINGS = Table(
+    "app_settings",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(256), nullable=False),
+)

@@ -21,7 +21,7 @@ PASSWORD = "long enough password"
 def signed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     root = tmp_path_factory.mktemp("signin-e2e")
     users = root / "users.toml"
-    for name, role in ((SNEAKY, Role.ANNOTATOR), ("rita", Role.REVIEWER)):
+    for name, role in ((SNEAKY, Role.ANNOTATOR), ("rita", Role.REVIEWER), ("adam", Role.ADMIN)):
         save_account(users, Account(name, role, hash_password(PASSWORD)))
     env = {"USERS_FILE": str(users), "SECRET_KEY": "s" * 32, "LABELS": f"person,{SNEAKY}"}
     server = AppServer(root / "data", env=env).start()
@@ -100,5 +100,28 @@ def test_a_reviewer_sees_the_agreement_tab_and_export_but_not_import(browser, si
     page.click("#exchange-open")
     page.wait_for_selector("#export-button", state="visible")
     assert page.locator("#import-upload").count() == 0
+    assert console.errors == []
+    context.close()
+
+
+def test_an_admin_adds_an_account_that_then_signs_in(browser, signed_server):
+    context, page, console = open_page(browser, signed_server)
+    page.goto(signed_server.url)
+    sign_in_with_form(page, "adam", PASSWORD)
+    wait_for_image(page)
+    page.get_by_role("tab", name="Admin").click()
+    wait_until(lambda: "USERS_FILE" in page.inner_text("#admin-users"), what="the accounts")
+    assert "rita" in page.inner_text("#admin-users")
+    page.fill("#admin-user-name", "newcomer")
+    page.fill("#admin-user-password", "newcomer password")
+    page.click("#admin-user-save")
+    wait_until(lambda: "Added newcomer (annotator)." in page.inner_text("#admin-user-result"))
+    wait_until(lambda: "newcomer" in page.inner_text("#admin-users"), what="the new row")
+    assert page.input_value("#admin-user-password") == ""  # not left in the page
+    page.click("#sign-out")
+    sign_in_with_form(page, "newcomer", "newcomer password")
+    wait_for_image(page)
+    assert page.inner_text("#signed-in-as") == "Signed in as newcomer · annotator"
+    assert page.get_by_role("tab", name="Admin").count() == 0
     assert console.errors == []
     context.close()

@@ -231,3 +231,57 @@ def test_a_link_to_another_site_is_not_followed_after_signing_in(deployment):
         allow_redirects=False,
     )
     assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def admin_values(name: str, role: str, secret: str) -> dict[str, object]:
+    return {
+        "admin-user-save.n_clicks": 1,
+        "admin-user-name.value": name,
+        "admin-user-role.value": role,
+        "admin-user-password.value": secret,
+    }
+
+
+def test_an_admin_adds_an_account_in_the_app_and_it_can_sign_in(deployment):
+    adam, rita = deployment.client("adam"), deployment.client("rita")
+    save = adam.spec("admin-user-save.n_clicks", "admin-user-result")
+    refused = rita.call(save, admin_values("mallory", "admin", "a long password"))
+    assert refused.status_code == 403 and "Only admins may do this." in refused.text
+
+    made = adam.call(save, admin_values("newbie", "annotator", "newbie password"))
+    assert made.status_code == 200 and "Added newbie (annotator)." in made.text
+    newbie = DashClient(deployment.server.url)
+    assert newbie.sign_in("newbie", "newbie password").status_code == 302
+    layout = newbie.session.get(deployment.server.url + "_dash-layout").text
+    assert "Signed in as newbie" in layout and "admin-user-save" not in layout
+
+    # A role change keeps the password; a USERS_FILE account is changed only there.
+    promoted = adam.call(save, admin_values("newbie", "reviewer", ""))
+    assert "Updated newbie (reviewer)." in promoted.text
+    assert "agreement-compute" in newbie.session.get(deployment.server.url + "_dash-layout").text
+    file_account = adam.call(save, admin_values("alice", "admin", "a long password"))
+    assert "alice is kept in USERS_FILE" in file_account.text
+
+    remove = adam.spec("admin-user-save.n_clicks", "admin-user-result")
+    gone = adam.call(
+        remove,
+        {"admin-user-remove.n_clicks": 1, "admin-user-name.value": "newbie"},
+        changed="admin-user-remove.n_clicks",
+    )
+    assert "Removed newbie." in gone.text
+    assert newbie.session.get(deployment.server.url + "_dash-layout").status_code == 401
+
+
+def test_only_admins_change_the_assignment(deployment):
+    adam, alice = deployment.client("adam"), deployment.client("alice")
+    save = adam.spec("admin-settings-save.n_clicks", "admin-settings-result")
+    values = {
+        "admin-settings-save.n_clicks": 1,
+        "admin-per-image.value": 1,
+        "admin-claim-minutes.value": 20,
+    }
+    assert alice.call(save, values).status_code == 403
+    done = adam.call(save, values)
+    assert "each image goes to 1 annotator(s); claims last 20 minutes" in done.text
+    reset = adam.call(save, values | {"admin-per-image.value": None})
+    assert "everyone sees every image" in reset.text

@@ -332,8 +332,8 @@ def test_the_annotate_view_stays_the_first_tab_with_every_id() -> None:
     }
     assert missing == set()
     assert {"type": ids.LABEL_BUTTON, "index": "person"} in found
-    assert [t.tab_id for t in tabs.children] == [ids.TAB_ANNOTATE, ids.TAB_AGREEMENT]
-    assert [t.label for t in tabs.children] == ["Annotate", "Agreement"]
+    assert [t.tab_id for t in tabs.children] == [ids.TAB_ANNOTATE, ids.TAB_AGREEMENT, ids.TAB_ADMIN]
+    assert [t.label for t in tabs.children] == ["Annotate", "Agreement", "Admin"]
     assert tabs.active_tab == ids.TAB_ANNOTATE
     assert ids.GRAPH in component_ids(tabs.children[0])
     assert ids.AGREEMENT_THRESHOLD in component_ids(tabs.children[1])
