@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from analysis.intra import first_passes, intra_rater
 from analysis.report import agreement_report
 from auth.directory import save_account
 from auth.passwords import hash_password
@@ -151,6 +152,14 @@ def format_agreement(data: dict[str, Any]) -> str:
             f"{_number(row['miss_rate'], 2):>5} {_number(row['extra_per_image'], 2):>10} "
             f"{_number(row['label_kappa_vs_consensus']):>6}"
         )
+    if data.get("intra_rater"):
+        lines.append("\nSame annotator twice (images that came back, REPEAT_PERCENT):")
+        lines.append(f"  {'annotator':<12} {'images':>7} {'alpha':>6} {'F1':>6} {'IoU':>6}")
+        for row in data["intra_rater"]:
+            lines.append(
+                f"  {row['annotator']:<12} {row['images']:>7} {_number(row['label_alpha']):>6} "
+                f"{_number(row['f1']):>6} {_number(row['mean_iou']):>6}"
+            )
     return "\n".join(lines)
 
 
@@ -158,8 +167,9 @@ def run_agreement(args: argparse.Namespace) -> str:
     """The agreement report, as text or JSON."""
     if not 0 < args.iou <= 1:
         raise CliError(f"--iou {args.iou} is outside (0, 1]")
-    work = load_work(_services(), args.batch)
-    data = agreement_report(work, iou_threshold=args.iou).to_json()
+    everything = load_work(_services(), args.batch, repeats=True)
+    data = agreement_report(first_passes(everything), iou_threshold=args.iou).to_json()
+    data["intra_rater"] = [found.to_json() for found in intra_rater(everything, args.iou)]
     if args.json:
         return json.dumps(data, indent=2, allow_nan=False)
     return format_agreement(data)

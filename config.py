@@ -40,6 +40,7 @@ class Settings:
     secure_cookies: bool = False  # send the session cookie over HTTPS only
     annotators_per_image: int | None = None  # None: everyone sees every image
     claim_minutes: int = 30  # how long an unfinished claim on an image lasts
+    repeat_percent: int = 0  # share of finished images that come back (intra-rater)
 
     @property
     def sign_in_configured(self) -> bool:
@@ -112,4 +113,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         secure_cookies=_flag(env, "SECURE_COOKIES"),
         annotators_per_image=_int(env, "ANNOTATORS_PER_IMAGE", 0, 0, 100) or None,
         claim_minutes=_int(env, "CLAIM_MINUTES", 30, 1, 24 * 60),
+        repeat_percent=_int(env, "REPEAT_PERCENT", 0, 0, 50),
     )

@@ -17,7 +17,14 @@ from domain.accounts import Account, Role, parse_role
 from domain.errors import AccountError, AnnotatorNameError
 from domain.identity import clean_annotator_name
 from storage.errors import StorageError
-from storage.runtime import CLAIM_MINUTES, PER_IMAGE, assignment_setup, current
+from storage.runtime import (
+    CLAIM_MINUTES,
+    PER_IMAGE,
+    REPEAT_PERCENT,
+    assignment_setup,
+    current,
+    repeat_share,
+)
 
 
 def _said(text: str, ok: bool = True) -> html.Span:
@@ -28,6 +35,7 @@ def _said(text: str, ok: bool = True) -> html.Span:
     Output(ids.ADMIN_USERS, "children"),
     Output(ids.ADMIN_PER_IMAGE, "value"),
     Output(ids.ADMIN_CLAIM_MINUTES, "value"),
+    Output(ids.ADMIN_REPEAT_PERCENT, "value"),
     Input(ids.TABS, "active_tab"),
     Input(ids.ADMIN_CHANGED, "data"),
 )
@@ -43,11 +51,13 @@ def show_admin(active: str | None, _changed: Any) -> tuple[object, ...]:
     try:
         made = services.accounts.all()
     except StorageError as exc:
-        return _said(str(exc), ok=False), no_update, no_update
+        return _said(str(exc), ok=False), no_update, no_update, no_update
     shown = {a.name for a, _ in rows}
     rows += [(a, "app") for a in made if a.name not in shown]
     k, minutes = assignment_setup(services.settings, services.app_settings)
-    return accounts_table(sorted(rows, key=lambda r: r[0].name), sign_in_required()), k, minutes
+    percent = round(repeat_share(services.settings, services.app_settings) * 100)
+    table = accounts_table(sorted(rows, key=lambda r: r[0].name), sign_in_required())
+    return table, k, minutes, percent
 
 
 def account_change(name: Any, role: Any, password: Any, remove: bool) -> str:
@@ -100,14 +110,18 @@ def change_account(_save: Any, _remove: Any, name: Any, role: Any, password: Any
     return _said(done), time.time(), ""
 
 
-def assignment_values(per_image: Any, minutes: Any) -> tuple[str, str]:
-    """The settings to store from the form: ('0' for everyone, minutes), or AccountError."""
+def assignment_values(per_image: Any, minutes: Any, percent: Any = 0) -> tuple[str, str, str]:
+    """The settings to store from the form: ('0' for everyone, minutes, repeat percent), or
+    AccountError saying what is wrong."""
     k = 0 if per_image in (None, "") else per_image
     if not isinstance(k, int) or not 0 <= k <= 100:
         raise AccountError("annotators per image is a whole number from 1 to 100, or empty")
     if not isinstance(minutes, int) or not 1 <= minutes <= 1440:
         raise AccountError("a claim lasts a whole number of minutes from 1 to 1440")
-    return str(k), str(minutes)
+    percent = 0 if percent in (None, "") else percent
+    if not isinstance(percent, int) or not 0 <= percent <= 50:
+        raise AccountError("repeats are a whole percentage from 0 to 50")
+    return str(k), str(minutes), str(percent)
 
 
 @callback(
@@ -116,18 +130,21 @@ def assignment_values(per_image: Any, minutes: Any) -> tuple[str, str]:
     Input(ids.ADMIN_SETTINGS_SAVE, "n_clicks"),
     State(ids.ADMIN_PER_IMAGE, "value"),
     State(ids.ADMIN_CLAIM_MINUTES, "value"),
+    State(ids.ADMIN_REPEAT_PERCENT, "value"),
     prevent_initial_call=True,
 )
-def change_assignment(_save: Any, per_image: Any, minutes: Any):
+def change_assignment(_save: Any, per_image: Any, minutes: Any, percent: Any = 0):
     """Store how many annotators each image gets; every worker uses it within seconds."""
     if not may(Role.ADMIN):
         raise PreventUpdate
     try:
-        k, claim = assignment_values(per_image, minutes)
+        k, claim, repeats = assignment_values(per_image, minutes, percent)
         settings = current().app_settings
         settings.put(PER_IMAGE, k)
         settings.put(CLAIM_MINUTES, claim)
+        settings.put(REPEAT_PERCENT, repeats)
     except (AccountError, StorageError) as exc:
         return _said(f"Not saved: {exc}.", ok=False), no_update
     who = "everyone sees every image" if k == "0" else f"each image goes to {k} annotator(s)"
-    return _said(f"Saved: {who}; claims last {claim} minutes."), time.time()
+    again = f"{repeats}% of Next presses bring back a finished image"
+    return _said(f"Saved: {who}; claims last {claim} minutes; {again}."), time.time()

@@ -25,6 +25,7 @@ from dash import Input, Output, State, callback, dcc, no_update
 from dash.exceptions import PreventUpdate
 
 from analysis.bias import EDGES
+from analysis.intra import first_passes, intra_rater
 from analysis.report import AgreementReport, agreement_report, disagreement_by_image
 from analysis.work import Work
 from auth.session import may
@@ -100,13 +101,15 @@ def agreement_job(
         if cached == key:
             return no_update, no_update, _alert("Up to date: no annotation changed.", "info")
         # read after the fingerprint: a change in between makes the next Compute recompute
-        work = load_work(services)
+        everything = load_work(services, repeats=True)
     except StorageError as exc:
         return no_update, no_update, _alert(f"Could not read the annotations: {exc}", "danger")
     report(20, "Measuring agreement")
+    work = first_passes(everything)  # second passes (repeats) only count against oneself
     result = agreement_report(work, level)
     report(90, "Ranking images")
     data = report_data(result, work, disagreement_by_image(work, level))
+    data["intra_rater"] = [found.to_json() for found in intra_rater(everything, level)]
     if not result.images:
         note = "No image has been finished by two or more annotators yet."
         return data, key, _alert(note, "warning")
@@ -284,3 +287,11 @@ def download_metrics(clicks: int | None, data: dict[str, Any] | None) -> object:
         raise PreventUpdate
     name = f"concord-agreement-iou{data['iou_threshold']:.2f}.zip"
     return dcc.send_bytes(metrics_archive(data), name)
+
+
+@callback(Output(ids.AGREEMENT_INTRA, "children"), Input(ids.AGREEMENT_REPORT, "data"))
+def show_intra_rater(data: dict[str, Any] | None) -> object:
+    """The intra-rater table, when any images came back to their annotators."""
+    if not data or not may(Role.REVIEWER):
+        raise PreventUpdate
+    return tab.intra_rater_table(data.get("intra_rater") or [])

@@ -21,6 +21,7 @@ from domain.editing import Canvas, apply_cell_edit, apply_shape_change, delete_r
 from domain.errors import DomainError
 from domain.records_state import RecordsState, known_of, state_from_data
 from domain.relayout import parse_relayout
+from domain.repeats import first_pass_of, repeat_name
 from storage.autosave import autosave
 from storage.errors import StorageError
 from storage.runtime import current
@@ -41,6 +42,8 @@ def canvas_of(image: dict[str, Any] | None, annotator: str | None) -> Canvas | N
     """The canvas being edited, or None when there is no readable image or no annotator.
     With sign-in on, the annotator is the signed-in account whatever the browser says."""
     annotator = acting_annotator(annotator)
+    if annotator and image and image.get("repeat") is True:
+        annotator = repeat_name(annotator)  # a second pass, kept apart from the first
     if not image or not image.get("key") or image.get("error") or not annotator:
         return None
     return Canvas(image["key"], int(image["width"]), int(image["height"]), annotator)
@@ -58,7 +61,7 @@ def _not_assigned(state: RecordsState) -> str | None:
     """Why this annotator may not change this image when images are assigned: it is
     neither theirs nor free to claim again (their claim ran out and others took it)."""
     assigned = current().assignments
-    key, who = state.image_key, state.annotator
+    key, who = state.image_key, first_pass_of(state.annotator or "")
     if assigned is None or not key or not who:
         return None
     try:
@@ -217,6 +220,7 @@ def on_delete(
 def retry_save(_clicks: Any, _ticks: Any, records: Any, tab: Any = None) -> object:
     """Try again to save records the server has not accepted yet."""
     state = state_from_data(records)
-    if not state.unsaved or acting_annotator(state.annotator) != state.annotator:
+    owner = first_pass_of(state.annotator or "")
+    if not state.unsaved or acting_annotator(owner) != owner:
         raise PreventUpdate  # nothing to save, or records claiming someone else
     return autosave(current().store, state, tab_of(tab)).to_data()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -22,6 +23,7 @@ from callbacks.annotations import tab_of
 from components import ids
 from components.feedback import message
 from domain.records_state import RecordsState, state_from_data
+from domain.repeats import pick_repeat, repeat_name
 from domain.status import ImageStatus, progress_of
 from storage.assigned_places import claim_from, owns, previous_own
 from storage.assignments import AssignmentStore
@@ -30,7 +32,9 @@ from storage.catalog import Catalog
 from storage.errors import StorageError
 from storage.images import ROOT_BATCH, batch_prefix, in_batch
 from storage.positions import Place, first_place, place_from_data, settle, step
-from storage.runtime import current
+from storage.runtime import current, repeat_share
+
+chance = random.random  # replaced in tests to make repeats certain
 
 MOVES = {ids.PREV: -1, ids.NEXT: 1, ids.NO_OBJECTS: 1, ids.SKIP: 1}
 SEARCH_RESULTS = 20
@@ -77,39 +81,76 @@ def navigate(
     trigger = ctx.triggered_id
     annotator = acting_annotator(annotator)
     assigned = current().assignments if annotator else None
+    resume = _resume_of(position)  # set while a finished image is back for a second pass
+    who = repeat_name(annotator) if annotator and resume is not None else annotator
     end_note = None
+    extra: dict[str, Any] | None = None
     try:
         if trigger == ids.REFRESH:
             catalog.refresh()
         here, note = settle(catalog, position)
         if trigger not in MOVES and trigger not in (ids.JUMP, ids.BATCH):  # load or refresh
+            if resume is not None:  # a reload keeps the second pass (and stays blind)
+                return *_moved_to(here, _repeat_extra(resume)), *message(note, "info")
             if assigned is not None and annotator and here.key:
                 here, note = _assigned_start(catalog, assigned, annotator, here, note)
             return *_moved_to(here), *message(note, "info")
+        base = settle(catalog, resume)[0] if resume is not None and trigger in MOVES else here
         if trigger == ids.JUMP:
             found = catalog.locate(here.batch, jump)
             target = here if found is None else Place(here.batch, jump, found)
         elif trigger == ids.BATCH:
             target = here if batch is None else first_place(catalog, batch)
         else:
-            target = step(catalog, here, MOVES[trigger])
-        if assigned is not None and annotator:
-            target, end_note = _assigned_target(catalog, assigned, annotator, trigger, here, target)
+            target = step(catalog, base, MOVES[trigger])
+        forward = trigger in (ids.NEXT, ids.NO_OBJECTS, ids.SKIP)
+        back = _second_pass(catalog, annotator, here) if resume is None and forward else None
+        if back is not None:
+            target, extra = back, _repeat_extra(here.to_data())
+        elif assigned is not None and annotator:
+            target, end_note = _assigned_target(catalog, assigned, annotator, trigger, base, target)
+        if resume is not None and target == here:
+            target = base  # the end of the batch: back where the labeler was
     except StorageError as exc:
         return no_update, no_update, no_update, no_update, *message(str(exc))
     if end_note and trigger in (ids.JUMP, ids.BATCH):
         return no_update, *_moved_to(here)[1:], *message(end_note, "info")
     if target == here and trigger in (ids.JUMP, ids.BATCH):
         raise PreventUpdate
-    refusal = _refusal(
-        here, target, trigger, annotator, state_from_data(records), tab_of(tab), end_note
-    )
+    refusal = _refusal(here, target, trigger, who, state_from_data(records), tab_of(tab), end_note)
     if refusal:
         return no_update, *_moved_to(here)[1:], *refusal
     if target == here:  # Skip / No objects on the last image: stay, but show the change
         rev = (position or {}).get("rev", 0)
         return {**here.to_data(), "rev": rev + 1}, *_moved_to(here)[1:], *message(None)
-    return *_moved_to(target), *message(None)
+    return *_moved_to(target, extra), *message(None)
+
+
+def _resume_of(position: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Where the labeler was before a finished image came back, or None if none did."""
+    if isinstance(position, dict) and position.get("repeat") is True:
+        resume = position.get("resume")
+        return resume if isinstance(resume, dict) else {}
+    return None
+
+
+def _repeat_extra(resume: dict[str, Any]) -> dict[str, Any]:
+    return {"repeat": True, "resume": resume}
+
+
+def _second_pass(catalog: Catalog, annotator: str | None, here: Place) -> Place | None:
+    """Now and then (the repeat share), one of the labeler's finished images of this batch
+    comes back, unannounced, for a second pass kept under their repeat name."""
+    services = current()
+    share = repeat_share(services.settings, services.app_settings)
+    if not annotator or share <= 0 or chance() >= share:
+        return None
+    finished = services.store.finished_in_order(annotator, batch_prefix(here.batch))
+    done_again = set(services.store.statuses_for(repeat_name(annotator)))
+    mine = [k for k in finished if in_batch(k, here.batch)]
+    key = pick_repeat(mine, done_again | {here.key or ""})
+    index = catalog.locate(here.batch, key) if key else None
+    return Place(here.batch, key, index) if key and index is not None else None
 
 
 NOTHING_LEFT = (
@@ -154,14 +195,14 @@ def _assigned_target(
     return (mine, None) if mine else (here, NOTHING_LEFT.format(k=k))
 
 
-def _moved_to(place: Place) -> tuple[object, ...]:
+def _moved_to(place: Place, extra: dict[str, Any] | None = None) -> tuple[object, ...]:
     """Position, jump value and choices, and batch value for a place. The jump choices come
     with the value: the dropdown drops a value it has no option for."""
     try:
         choices = _jump_choices(current().images.catalog, place, "")
     except StorageError:
         choices = _as_options(place, [])
-    return place.to_data(), place.key, choices, place.batch
+    return {**place.to_data(), **(extra or {})}, place.key, choices, place.batch
 
 
 def _refusal(
@@ -215,6 +256,8 @@ def show_image(position: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
         where = f"batch {batch}" if batch else images.source.description
         return {"key": None, "error": f"No images in {where}"}, "0 of 0"
     view: dict[str, Any] = {"key": key, "batch": batch}
+    if isinstance(position, dict) and position.get("repeat") is True:
+        view["repeat"] = True  # a second pass: shapes are kept under the repeat name
     try:
         found = images.catalog.locate(batch, key, index)
         if found is None:

@@ -87,7 +87,9 @@ def _assignment_card() -> dbc.Card:
                     "How many annotators each image gets: leave empty for everyone sees every "
                     "image; 1 means nobody is given an image someone else holds. Saved "
                     "values win over ANNOTATORS_PER_IMAGE and CLAIM_MINUTES and apply to the "
-                    "next Next of every annotator.",
+                    "next Next of every annotator. Repeats: that share of Next presses brings "
+                    "back one of the annotator's finished images, unannounced, to measure how "
+                    "well they agree with themselves (Agreement tab).",
                     className="small text-muted",
                 ),
                 dbc.Row(
@@ -110,6 +112,14 @@ def _assignment_card() -> dbc.Card:
                                 dbc.Label("Claim lasts (minutes)", className="small mb-0"),
                                 dbc.Input(
                                     id=ids.ADMIN_CLAIM_MINUTES, type="number", min=1, max=1440
+                                ),
+                            ]
+                        ),
+                        dbc.Col(
+                            [
+                                dbc.Label("Repeats (% of Next)", className="small mb-0"),
+                                dbc.Input(
+                                    id=ids.ADMIN_REPEAT_PERCENT, type="number", min=0, max=50
                                 ),
                             ]
                         ),

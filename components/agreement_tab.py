@@ -176,6 +176,7 @@ def agreement_tab() -> html.Div:
     results = html.Div(
         [
             dbc.Row(id=ids.AGREEMENT_CARDS, className="g-3 mb-3"),
+            html.Div(id=ids.AGREEMENT_INTRA, className="mb-3"),
             dbc.Row(
                 [
                     dbc.Col(
@@ -593,4 +594,45 @@ def comparison_view(
             ),
         ],
         key=key,
+    )
+
+
+def intra_rater_table(rows: list[dict[str, Any]]) -> object:
+    """Each annotator against their own second pass, when images came back to them."""
+    if not rows:
+        return html.Div()
+
+    def cell(value: object, digits: int = 3) -> str:
+        return (
+            "–"
+            if value is None
+            else f"{value:.{digits}f}"
+            if isinstance(value, float)
+            else str(value)
+        )
+
+    head = html.Thead(
+        html.Tr(
+            [html.Th(t) for t in ("Annotator", "Images twice", "Label alpha", "F1", "Mean IoU")]
+        )
+    )
+    body = html.Tbody(
+        [
+            html.Tr(
+                [
+                    html.Td(r["annotator"]),
+                    html.Td(cell(r["images"])),
+                    html.Td(cell(r["label_alpha"])),
+                    html.Td(cell(r["f1"])),
+                    html.Td(cell(r["mean_iou"])),
+                ]
+            )
+            for r in rows
+        ]
+    )
+    return html.Div(
+        [
+            html.H6("Same annotator twice (intra-rater, on images that came back)"),
+            html.Table([head, body], className="table table-sm small mb-0"),
+        ]
     )

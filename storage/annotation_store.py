@@ -248,6 +248,24 @@ class AnnotationStore:
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read statuses: {_reason(exc)}") from None
 
+    def finished_in_order(self, annotator: str, key_prefix: str = "") -> list[str]:
+        """The images the annotator finished (done or no objects), in the order they did."""
+        query = (
+            select(STATUSES.c.image_key)
+            .where(
+                STATUSES.c.annotator == annotator,
+                STATUSES.c.status.in_([ImageStatus.DONE.value, ImageStatus.EMPTY.value]),
+            )
+            .order_by(STATUSES.c.updated_at, STATUSES.c.image_key)
+        )
+        if key_prefix:
+            query = query.where(STATUSES.c.image_key.startswith(key_prefix, autoescape=True))
+        try:
+            with self.engine.connect() as conn:
+                return list(conn.execute(query).scalars())
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read statuses: {_reason(exc)}") from None
+
     def annotators(self) -> list[str]:
         """Everyone who has drawn a shape or set a status, sorted."""
         try:

@@ -39,6 +39,20 @@ class Services:
 
 PER_IMAGE = "annotators_per_image"  # app setting names
 CLAIM_MINUTES = "claim_minutes"
+REPEAT_PERCENT = "repeat_percent"
+
+
+def repeat_share(settings: Settings, app_settings: AppSettings) -> float:
+    """The share (0..0.5) of Next presses that bring back a finished image: an admin's
+    value in the app, else REPEAT_PERCENT."""
+    percent = settings.repeat_percent
+    try:
+        chosen = app_settings.get(REPEAT_PERCENT)
+    except StorageError:
+        return percent / 100
+    if chosen is not None and chosen.isdigit():
+        percent = min(int(chosen), 50)
+    return percent / 100
 
 
 def assignment_setup(settings: Settings, app_settings: AppSettings) -> tuple[int | None, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from analysis.intra import first_passes
 from analysis.work import Work, work_of
 from domain.annotation import Annotation
 from storage.images import in_batch
@@ -12,8 +13,9 @@ from storage.runtime import Services
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # analysis never looks at times; skip the clock
 
 
-def load_work(services: Services, batch: str | None = None) -> Work:
-    """Every finished (image, annotator) pair with its shapes, of one batch or all."""
+def load_work(services: Services, batch: str | None = None, repeats: bool = False) -> Work:
+    """Every finished (image, annotator) pair with its shapes, of one batch or all; second
+    passes (`name#repeat`) only when `repeats` (for intra-rater reliability)."""
     rows = services.store.export_rows(key_prefix=f"{batch}/" if batch else "")
     shapes = [
         Annotation(
@@ -40,4 +42,5 @@ def load_work(services: Services, batch: str | None = None) -> Work:
         for pair, spent in services.store.active_times(f"{batch}/" if batch else "").items()
         if batch is None or in_batch(pair[0], batch)
     }
-    return work_of(shapes, statuses, seconds)
+    work = work_of(shapes, statuses, seconds)
+    return work if repeats else first_passes(work)

@@ -279,9 +279,13 @@ def test_only_admins_change_the_assignment(deployment):
         "admin-settings-save.n_clicks": 1,
         "admin-per-image.value": 1,
         "admin-claim-minutes.value": 20,
+        "admin-repeat-percent.value": 10,
     }
     assert alice.call(save, values).status_code == 403
     done = adam.call(save, values)
     assert "each image goes to 1 annotator(s); claims last 20 minutes" in done.text
+    assert "10% of Next presses bring back a finished image" in done.text
+    too_many = adam.call(save, values | {"admin-repeat-percent.value": 80})
+    assert "repeats are a whole percentage from 0 to 50" in too_many.text
     reset = adam.call(save, values | {"admin-per-image.value": None})
     assert "everyone sees every image" in reset.text
