@@ -137,3 +137,17 @@ def test_failed_sign_ins_are_counted_per_name_and_per_address():
     throttle.failed("cy", "10.0.0.1")
     assert throttle.wait_seconds("dee", "10.0.0.1") > 0  # the address reached its limit
     assert throttle.wait_seconds("dee", "10.0.0.2") == 0
+
+
+def test_the_page_says_when_it_runs_without_sign_in():
+    from components import ids
+    from components.layout import build_layout
+    from domain.accounts import Viewer
+    from domain.labels import parse_labels
+
+    labels = parse_labels("person")
+    local = str(build_layout(labels))
+    assert "Local mode: no sign-in" in local and ids.NAME_MODAL in local
+    signed = str(build_layout(labels, Viewer("ana", Role.REVIEWER, True)))
+    assert "Signed in as ana · reviewer" in signed and "Local mode" not in signed
+    assert ids.NAME_MODAL not in signed and ids.TAB_ADMIN not in signed
