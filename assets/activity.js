@@ -19,8 +19,10 @@
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.concord = Object.assign(window.dash_clientside.concord || {}, {
     // A new image (or name): hand over the time spent on the previous one, start afresh.
-    timeSpent: function (image, annotator) {
+    // A second pass on an image that came back (image.repeat) counts for `name#repeat`.
+    timeSpent: function (image, name) {
       const key = image && !image.error ? image.key : null;
+      const annotator = name && image && image.repeat ? name + "#repeat" : name;
       if (key === state.key && annotator === state.annotator) {
         return window.dash_clientside.no_update;
       }

@@ -10,6 +10,7 @@ from dash.exceptions import PreventUpdate
 
 from auth.session import acting_annotator
 from components import ids
+from domain.repeats import first_pass_of
 from storage.errors import StorageError
 from storage.runtime import current
 
@@ -40,7 +41,8 @@ def valid_time(spent: Any) -> tuple[str, str, float] | None:
 def record_time(spent: Any) -> bool:
     """Add the seconds spent on the image just left; a lost report costs only a statistic."""
     checked = valid_time(spent)
-    if checked is None or acting_annotator(checked[1]) != checked[1]:
+    owner = first_pass_of(checked[1]) if checked else ""
+    if checked is None or acting_annotator(owner) != owner:
         raise PreventUpdate  # malformed, or a report in someone else's name
     try:
         current().store.add_active_time(*checked)

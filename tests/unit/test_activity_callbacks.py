@@ -28,3 +28,6 @@ def test_time_reports_are_checked_before_they_are_added(tmp_path: Path) -> None:
     record_time({"key": "site/a.png", "annotator": "ann", "seconds": 12})
     record_time({"key": "site/a.png", "annotator": "ann", "seconds": 3})
     assert services.store.active_times() == {("site/a.png", "ann"): 15.0}
+    # Time on a second pass (an image that came back) is kept apart from the first.
+    record_time({"key": "site/a.png", "annotator": "ann#repeat", "seconds": 4})
+    assert services.store.active_times()[("site/a.png", "ann#repeat")] == 4.0
