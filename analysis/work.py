@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from statistics import median
 
 from domain.annotation import Annotation
-
-FINISHED_STATUSES = frozenset({"done", "empty"})
+from domain.status import FINISHED
 
 # image key -> annotator -> that annotator's shapes on the image (empty: found no objects)
 Shapes = Mapping[str, Mapping[str, tuple[Annotation, ...]]]
@@ -71,7 +70,7 @@ def work_of(
     for record in annotations:
         by_image.setdefault(record.image_key, {}).setdefault(record.annotator, []).append(record)
     for (key, who), status in statuses.items():
-        if status in FINISHED_STATUSES:
+        if status in FINISHED:
             by_image.setdefault(key, {}).setdefault(who, [])
     shapes = {
         key: {who: tuple(found) for who, found in done.items()} for key, done in by_image.items()

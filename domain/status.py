@@ -15,6 +15,10 @@ class ImageStatus(StrEnum):
     SKIPPED = "skipped"
 
 
+# An annotator finished an image when they drew on it or confirmed it has no objects.
+FINISHED = (ImageStatus.DONE.value, ImageStatus.EMPTY.value)
+
+
 @dataclass(frozen=True)
 class Progress:
     """How far one annotator is through a batch."""

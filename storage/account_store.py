@@ -14,15 +14,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from domain.accounts import Account, parse_role
 from domain.annotation import utc_now
 from domain.errors import AccountError
-from storage.errors import StorageError
+from storage.errors import StorageError, database_reason
 from storage.schema import ACCOUNTS, APP_SETTINGS
 
 T = TypeVar("T")
 FRESH_SECONDS = 2.0  # how stale a worker's view of accounts and settings may be
-
-
-def _reason(exc: SQLAlchemyError) -> str:
-    return str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
 
 
 class _Cached:
@@ -60,7 +56,7 @@ class AccountStore:
             with self.engine.connect() as conn:
                 row = conn.execute(select(ACCOUNTS).where(ACCOUNTS.c.name == name)).first()
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read accounts: {_reason(exc)}") from None
+            raise StorageError(f"cannot read accounts: {database_reason(exc)}") from None
         if row is None:
             return None
         try:
@@ -78,7 +74,7 @@ class AccountStore:
             with self.engine.connect() as conn:
                 rows = conn.execute(select(ACCOUNTS).order_by(ACCOUNTS.c.name)).all()
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read accounts: {_reason(exc)}") from None
+            raise StorageError(f"cannot read accounts: {database_reason(exc)}") from None
         return [Account(r.name, parse_role(r.role), r.password_hash) for r in rows]
 
     def save(self, account: Account) -> bool:
@@ -96,7 +92,7 @@ class AccountStore:
                 if done.rowcount == 0:
                     conn.execute(insert(ACCOUNTS).values(name=account.name, **values))
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot save the account: {_reason(exc)}") from None
+            raise StorageError(f"cannot save the account: {database_reason(exc)}") from None
         self._cache.clear()
         return done.rowcount == 0
 
@@ -106,7 +102,7 @@ class AccountStore:
             with self.engine.begin() as conn:
                 done = conn.execute(delete(ACCOUNTS).where(ACCOUNTS.c.name == name))
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot remove the account: {_reason(exc)}") from None
+            raise StorageError(f"cannot remove the account: {database_reason(exc)}") from None
         self._cache.clear()
         return done.rowcount > 0
 
@@ -123,7 +119,7 @@ class AppSettings:
             with self.engine.connect() as conn:
                 return {r.name: r.value for r in conn.execute(select(APP_SETTINGS))}
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read settings: {_reason(exc)}") from None
+            raise StorageError(f"cannot read settings: {database_reason(exc)}") from None
 
     def get(self, name: str) -> str | None:
         """The value an admin set, or None."""
@@ -137,5 +133,5 @@ class AppSettings:
                 if value is not None:
                     conn.execute(insert(APP_SETTINGS).values(name=name, value=value))
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot save the setting: {_reason(exc)}") from None
+            raise StorageError(f"cannot save the setting: {database_reason(exc)}") from None
         self._cache.clear()

@@ -24,13 +24,19 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from domain.annotation import Annotation, utc_now
 from domain.changes import PastEvent, ShapeChange, plan_sync, plan_undo
-from domain.status import ImageStatus
+from domain.status import FINISHED, ImageStatus
 from storage.assignments import settle_claim
-from storage.errors import EditConflict, NothingToUndo, SaveFailed, StorageError
+from storage.errors import (
+    EditConflict,
+    NothingToUndo,
+    SaveFailed,
+    StorageError,
+    database_reason,
+)
 from storage.history import Event, EventLog, event_of, events_query, last_undoable
 from storage.migrate import upgrade
 from storage.renditions import ImageInfo
-from storage.schema import ACTIVE_TIMES, ANNOTATIONS, IMAGE_SIZES, STATUSES
+from storage.schema import ACTIVE_TIMES, ANNOTATIONS, IMAGE_SIZES, STATUSES, as_utc
 
 
 def make_engine(url: str) -> Engine:
@@ -56,11 +62,6 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def _aware(value: datetime) -> datetime:
-    # SQLite gives back naive datetimes; they were written in UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _row_to_annotation(row: Any) -> Annotation:
     geometry = row.geometry or {}
     return Annotation(
@@ -71,8 +72,8 @@ def _row_to_annotation(row: Any) -> Annotation:
         kind=row.kind,
         coords=tuple(float(v) for v in geometry.get("coords", ())),
         points=tuple((float(p[0]), float(p[1])) for p in geometry.get("points", ())),
-        created_at=_aware(row.created_at),
-        updated_at=_aware(row.updated_at),
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
         source=row.source,
         version=int(row.version),
     )
@@ -145,7 +146,7 @@ class AnnotationStore:
             with self.engine.connect() as conn:
                 return [_row_to_annotation(row) for row in conn.execute(query)]
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read annotations: {_reason(exc)}") from None
+            raise StorageError(f"cannot read annotations: {database_reason(exc)}") from None
 
     def sync_image(
         self,
@@ -194,7 +195,7 @@ class AnnotationStore:
                 )
                 log.write(conn)
         except SQLAlchemyError as exc:
-            raise SaveFailed(f"the database refused the change: {_reason(exc)}") from None
+            raise SaveFailed(f"the database refused the change: {database_reason(exc)}") from None
         return plan.result
 
     def _set_status_in(
@@ -235,7 +236,7 @@ class AnnotationStore:
                 self._set_status_in(conn, image_key, annotator, status, log)
                 log.write(conn)
         except SQLAlchemyError as exc:
-            raise SaveFailed(f"the database refused the status: {_reason(exc)}") from None
+            raise SaveFailed(f"the database refused the status: {database_reason(exc)}") from None
 
     def statuses_for(self, annotator: str) -> dict[str, str]:
         """image key -> status, for one annotator."""
@@ -246,7 +247,7 @@ class AnnotationStore:
             with self.engine.connect() as conn:
                 return {row.image_key: row.status for row in conn.execute(query)}
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read statuses: {_reason(exc)}") from None
+            raise StorageError(f"cannot read statuses: {database_reason(exc)}") from None
 
     def finished_in_order(self, annotator: str, key_prefix: str = "") -> list[str]:
         """The images the annotator finished (done or no objects), in the order they did."""
@@ -254,7 +255,7 @@ class AnnotationStore:
             select(STATUSES.c.image_key)
             .where(
                 STATUSES.c.annotator == annotator,
-                STATUSES.c.status.in_([ImageStatus.DONE.value, ImageStatus.EMPTY.value]),
+                STATUSES.c.status.in_(FINISHED),
             )
             .order_by(STATUSES.c.updated_at, STATUSES.c.image_key)
         )
@@ -264,7 +265,7 @@ class AnnotationStore:
             with self.engine.connect() as conn:
                 return list(conn.execute(query).scalars())
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read statuses: {_reason(exc)}") from None
+            raise StorageError(f"cannot read statuses: {database_reason(exc)}") from None
 
     def annotators(self) -> list[str]:
         """Everyone who has drawn a shape or set a status, sorted."""
@@ -273,7 +274,7 @@ class AnnotationStore:
                 names = set(conn.execute(select(ANNOTATIONS.c.annotator).distinct()).scalars())
                 names |= set(conn.execute(select(STATUSES.c.annotator).distinct()).scalars())
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read annotators: {_reason(exc)}") from None
+            raise StorageError(f"cannot read annotators: {database_reason(exc)}") from None
         return sorted(names)
 
     def export_rows(self, annotator: str | None = None, key_prefix: str = "") -> ExportRows:
@@ -304,7 +305,7 @@ class AnnotationStore:
                 ]
                 status = {(r.image_key, r.annotator): r.status for r in conn.execute(statuses)}
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read annotations: {_reason(exc)}") from None
+            raise StorageError(f"cannot read annotations: {database_reason(exc)}") from None
         return ExportRows(found, status)
 
     def replace_images(
@@ -384,7 +385,7 @@ class AnnotationStore:
                 log.write(conn)
                 deleted, inserted = len(to_delete), len(to_insert)
         except SQLAlchemyError as exc:
-            raise SaveFailed(f"the database refused the import: {_reason(exc)}") from None
+            raise SaveFailed(f"the database refused the import: {database_reason(exc)}") from None
         return ReplaceCounts(inserted, deleted, unchanged)
 
     def events(
@@ -394,9 +395,9 @@ class AnnotationStore:
         try:
             with self.engine.connect() as conn:
                 rows = conn.execute(events_query(image_key, annotator, key_prefix))
-                return [event_of(row, _aware) for row in rows]
+                return [event_of(row) for row in rows]
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read the history: {_reason(exc)}") from None
+            raise StorageError(f"cannot read the history: {database_reason(exc)}") from None
 
     def undo_last(self, image_key: str, annotator: str, actor: str) -> tuple[Annotation, ...]:
         """Undo the newest change `actor` made to annotator's work on this image that is
@@ -406,8 +407,7 @@ class AnnotationStore:
         try:
             with self.engine.begin() as conn:
                 history = [
-                    event_of(row, _aware)
-                    for row in conn.execute(events_query(image_key, annotator))
+                    event_of(row) for row in conn.execute(events_query(image_key, annotator))
                 ]
                 target = last_undoable(history, actor)
                 if target is None:
@@ -440,7 +440,7 @@ class AnnotationStore:
                 )
                 return tuple(_row_to_annotation(row) for row in after)
         except SQLAlchemyError as exc:
-            raise SaveFailed(f"the database refused the undo: {_reason(exc)}") from None
+            raise SaveFailed(f"the database refused the undo: {database_reason(exc)}") from None
 
     def add_active_time(self, image_key: str, annotator: str, seconds: float) -> None:
         """Add seconds of active work on an image to the annotator's total for it."""
@@ -454,7 +454,9 @@ class AnnotationStore:
                 else:
                     conn.execute(update(ACTIVE_TIMES).where(key).values(seconds=current + seconds))
         except SQLAlchemyError as exc:
-            raise SaveFailed(f"the database refused the time spent: {_reason(exc)}") from None
+            raise SaveFailed(
+                f"the database refused the time spent: {database_reason(exc)}"
+            ) from None
 
     def active_times(self, key_prefix: str = "") -> dict[tuple[str, str], float]:
         """(image, annotator) -> active seconds, of keys starting with key_prefix."""
@@ -465,7 +467,7 @@ class AnnotationStore:
             with self.engine.connect() as conn:
                 return {(r.image_key, r.annotator): float(r.seconds) for r in conn.execute(query)}
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read the time spent: {_reason(exc)}") from None
+            raise StorageError(f"cannot read the time spent: {database_reason(exc)}") from None
 
     def known_sizes(self, keys: Sequence[str]) -> dict[str, tuple[str, ImageInfo]]:
         """Remembered sizes of these images: key -> (fingerprint, info)."""
@@ -483,7 +485,7 @@ class AnnotationStore:
                         )
                         found[row.image_key] = (row.fingerprint, info)
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read image sizes: {_reason(exc)}") from None
+            raise StorageError(f"cannot read image sizes: {database_reason(exc)}") from None
         return found
 
     def remember_sizes(self, sizes: Mapping[str, tuple[str, ImageInfo]]) -> None:
@@ -509,7 +511,7 @@ class AnnotationStore:
                 if rows:
                     conn.execute(insert(IMAGE_SIZES), rows)
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot remember image sizes: {_reason(exc)}") from None
+            raise StorageError(f"cannot remember image sizes: {database_reason(exc)}") from None
 
 
 _COLUMNS = ("id", "image_key", "annotator", "label", "kind", "geometry")
@@ -596,8 +598,3 @@ def _conflict_message(conflicts: Sequence[str]) -> str:
         f"Not saved: {'; '.join(conflicts)}. The latest saved version is shown; "
         "make your change again if it is still needed."
     )
-
-
-def _reason(exc: SQLAlchemyError) -> str:
-    original = getattr(exc, "orig", None)
-    return str(original or exc).splitlines()[0][:200]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from domain.status import FINISHED
 from storage.annotation_store import AnnotationStore
-from storage.assignments import FINISHED, AssignmentStore
+from storage.assignments import AssignmentStore
 from storage.catalog import Catalog
 from storage.positions import Place
 

@@ -17,18 +17,11 @@ from sqlalchemy import Engine, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from domain.annotation import utc_now
-from domain.status import ImageStatus
-from storage.errors import StorageError
-from storage.schema import ASSIGNMENTS, STATUSES
+from domain.status import FINISHED
+from storage.errors import StorageError, database_reason
+from storage.schema import ASSIGNMENTS, STATUSES, as_utc
 
-FINISHED = (ImageStatus.DONE.value, ImageStatus.EMPTY.value)
 CLAIM = timedelta(minutes=30)  # how long an unfinished claim lasts (CLAIM_MINUTES)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    from datetime import UTC
-
-    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class AssignmentStore:
@@ -46,7 +39,7 @@ class AssignmentStore:
             chunk = list(keys[start : start + 500])
             rows = conn.execute(select(ASSIGNMENTS).where(ASSIGNMENTS.c.image_key.in_(chunk)))
             for row in rows:
-                expires = _aware(row.expires_at)
+                expires = as_utc(row.expires_at)
                 if expires is None or expires > now:
                     found[row.image_key][row.annotator] = row.slot
             done = conn.execute(
@@ -88,7 +81,7 @@ class AssignmentStore:
                     if self._take_slot(conn, key, annotator, set(mine.values()), now):
                         return key
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot hand out images: {_reason(exc)}") from None
+            raise StorageError(f"cannot hand out images: {database_reason(exc)}") from None
         return None
 
     def _take_slot(
@@ -138,7 +131,7 @@ class AssignmentStore:
             with self.engine.connect() as conn:
                 holders = self._holders(conn, [key], utc_now())[key]
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read assignments: {_reason(exc)}") from None
+            raise StorageError(f"cannot read assignments: {database_reason(exc)}") from None
         return annotator in holders
 
     def holders_of(self, keys: Sequence[str]) -> dict[str, set[str]]:
@@ -147,7 +140,7 @@ class AssignmentStore:
             with self.engine.connect() as conn:
                 found = self._holders(conn, keys, utc_now())
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read assignments: {_reason(exc)}") from None
+            raise StorageError(f"cannot read assignments: {database_reason(exc)}") from None
         return {key: set(people) for key, people in found.items()}
 
 
@@ -163,7 +156,3 @@ def settle_claim(
         conn.execute(update(ASSIGNMENTS).where(mine).values(expires_at=utc_now() + ttl))
     else:
         conn.execute(delete(ASSIGNMENTS).where(mine))
-
-
-def _reason(exc: SQLAlchemyError) -> str:
-    return str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]

@@ -1,6 +1,11 @@
 """Storage errors; each message is fit to show a labeler."""
 
 
+def database_reason(exc: Exception) -> str:
+    """The first line of what the database driver said (SQLAlchemy keeps it as `orig`)."""
+    return str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+
+
 class StorageError(RuntimeError):
     """Something outside the process (disk, database, S3) failed."""
 

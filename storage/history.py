@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 
 from domain.annotation import utc_now
 from domain.changes import ShapeChange, shape_json
-from storage.schema import EVENTS
+from storage.schema import EVENTS, as_utc
 
 
 def new_change_id() -> str:
@@ -93,11 +93,11 @@ class Event:
     undoes: str | None
 
 
-def event_of(row: Any, aware: Any) -> Event:
+def event_of(row: Any) -> Event:
     """An Event from a row of the events table."""
     return Event(
         row.id,
-        aware(row.at),
+        as_utc(row.at),
         row.actor,
         row.image_key,
         row.annotator,

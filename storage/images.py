@@ -110,8 +110,8 @@ def batch_of(key: str) -> str:
     return head if slash else ROOT_BATCH
 
 
-def batch_prefix(batch: str) -> str:
-    """The key prefix of a batch's images."""
+def batch_prefix(batch: str | None) -> str:
+    """The key prefix of a batch's images ('' for the top level, or for all: None)."""
     return f"{batch}/" if batch else ""
 
 

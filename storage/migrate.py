@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from storage.errors import StorageError
+from storage.errors import StorageError, database_reason
 
 SCRIPTS = Path(__file__).resolve().parent / "migrations"
 LOCK_KEY = 7_406_2026  # pg_advisory_lock's key for Concord's migrations
@@ -92,6 +92,6 @@ def upgrade(engine: Engine) -> Migrated:
                 with engine.begin() as conn:
                     command.upgrade(_config(conn), "head")
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+        reason = database_reason(exc)
         raise StorageError(f"cannot bring the database schema up to date: {reason}") from None
     return Migrated(before, head)

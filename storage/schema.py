@@ -3,6 +3,9 @@ storage/migrations/versions/ too (a test compares the two)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import overload
+
 from sqlalchemy import (
     JSON,
     Column,
@@ -17,6 +20,16 @@ from sqlalchemy import (
 )
 
 metadata = MetaData()
+
+
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
+def as_utc(value: datetime | None) -> datetime | None:
+    """A stored time, timezone-aware: SQLite gives back naive datetimes, written in UTC."""
+    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+
 
 ANNOTATIONS = Table(
     "annotations",

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from analysis.intra import first_passes
 from analysis.work import Work, work_of
 from domain.annotation import Annotation
-from storage.images import in_batch
+from storage.images import batch_prefix, in_batch
 from storage.runtime import Services
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # analysis never looks at times; skip the clock
@@ -16,7 +16,7 @@ _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # analysis never looks at times; skip
 def load_work(services: Services, batch: str | None = None, repeats: bool = False) -> Work:
     """Every finished (image, annotator) pair with its shapes, of one batch or all; second
     passes (`name#repeat`) only when `repeats` (for intra-rater reliability)."""
-    rows = services.store.export_rows(key_prefix=f"{batch}/" if batch else "")
+    rows = services.store.export_rows(key_prefix=batch_prefix(batch))
     shapes = [
         Annotation(
             id=str(number),
@@ -39,7 +39,7 @@ def load_work(services: Services, batch: str | None = None, repeats: bool = Fals
     }
     seconds = {
         pair: spent
-        for pair, spent in services.store.active_times(f"{batch}/" if batch else "").items()
+        for pair, spent in services.store.active_times(batch_prefix(batch)).items()
         if batch is None or in_batch(pair[0], batch)
     }
     work = work_of(shapes, statuses, seconds)

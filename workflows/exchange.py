@@ -14,13 +14,13 @@ from analysis.consensus import consensus_of
 from domain.annotation import Annotation, utc_now
 from domain.errors import AnnotatorNameError
 from domain.identity import clean_annotator_name
-from domain.status import ImageStatus
+from domain.status import FINISHED
 from formats.archive import is_zip, unzip, zip_files
 from formats.model import ExportSet, FormatError, ImageAnnotations, ImageRef, RawImage, Shape
 from formats.registry import Codec, codec_for, read_upload
 from formats.resolve import ImportRejected, reject, resolve
 from storage.errors import ImageNotFound, StorageError, UnreadableImage
-from storage.images import in_batch
+from storage.images import batch_prefix, in_batch
 from storage.renditions import ImageInfo
 from storage.runtime import Services
 from workflows.agreement import load_work
@@ -29,7 +29,6 @@ from workflows.source_index import NameIndex, all_keys
 Progress = Callable[[int, int, str], None]
 DEFAULT_IMPORT_ANNOTATOR = "import"
 CONSENSUS = "consensus"  # the annotator name a consensus export carries
-FINISHED = {ImageStatus.DONE.value, ImageStatus.EMPTY.value}
 
 
 class ExportFailed(StorageError):
@@ -139,7 +138,7 @@ def _stored_shapes(
     services: Services, annotator: str | None, batch: str | None
 ) -> tuple[dict[tuple[str, str], list[Shape]], set[tuple[str, str]]]:
     """Shapes by (image, annotator), and the pairs finished (drew on or found empty)."""
-    rows = services.store.export_rows(annotator, key_prefix=f"{batch}/" if batch else "")
+    rows = services.store.export_rows(annotator, key_prefix=batch_prefix(batch))
     shapes: dict[tuple[str, str], list[Shape]] = {}
     for row in rows.shapes:
         shape = Shape(row.label, row.kind, row.coords, row.points)  # type: ignore[arg-type]

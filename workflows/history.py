@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+from storage.images import batch_prefix
 from storage.runtime import Services
 
 COLUMNS = (
@@ -27,7 +28,7 @@ def history_csv(
     services: Services, annotator: str | None = None, batch: str | None = None
 ) -> bytes:
     """Every event (of one annotator, of one batch), oldest first; before/after as JSON."""
-    events = services.store.events(annotator=annotator, key_prefix=f"{batch}/" if batch else "")
+    events = services.store.events(annotator=annotator, key_prefix=batch_prefix(batch))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
