@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from auth.directory import AccountDirectory
 from domain.accounts import LOCAL, Account, Role, Viewer, allows
+from domain.repeats import first_pass_of
 
 _directory: AccountDirectory | None = None
 
@@ -58,6 +59,13 @@ def acting_annotator(claimed: object) -> str | None:
         return claimed if isinstance(claimed, str) and claimed else None
     account = signed_in_account()
     return account.name if account else None
+
+
+def acts_as(name: str) -> bool:
+    """True when changes may be saved under this name for the person asking: their own,
+    or their second-pass name (`name#repeat`)."""
+    owner = first_pass_of(name)
+    return bool(owner) and acting_annotator(owner) == owner
 
 
 def may(role: Role) -> bool:

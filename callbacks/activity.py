@@ -8,9 +8,8 @@ from typing import Any
 from dash import ClientsideFunction, Input, Output, callback, clientside_callback
 from dash.exceptions import PreventUpdate
 
-from auth.session import acting_annotator
+from auth.session import acts_as
 from components import ids
-from domain.repeats import first_pass_of
 from storage.errors import StorageError
 from storage.runtime import current
 
@@ -41,8 +40,7 @@ def valid_time(spent: Any) -> tuple[str, str, float] | None:
 def record_time(spent: Any) -> bool:
     """Add the seconds spent on the image just left; a lost report costs only a statistic."""
     checked = valid_time(spent)
-    owner = first_pass_of(checked[1]) if checked else ""
-    if checked is None or acting_annotator(owner) != owner:
+    if checked is None or not acts_as(checked[1]):
         raise PreventUpdate  # malformed, or a report in someone else's name
     try:
         current().store.add_active_time(*checked)

@@ -13,7 +13,7 @@ from typing import Any
 from dash import Input, Output, State, callback
 from dash.exceptions import PreventUpdate
 
-from auth.session import acting_annotator
+from auth.session import acting_annotator, acts_as
 from components import ids
 from components.feedback import message
 from domain.annotation import utc_now
@@ -65,7 +65,7 @@ def _not_assigned(state: RecordsState) -> str | None:
     if assigned is None or not key or not who:
         return None
     try:
-        if assigned.holds(who, key) or assigned.claim_first(who, [key]) == key:
+        if assigned.hold_or_claim(who, key):
             return None
     except StorageError:
         return None  # the database is away: the save fails too, and is kept to retry
@@ -220,7 +220,6 @@ def on_delete(
 def retry_save(_clicks: Any, _ticks: Any, records: Any, tab: Any = None) -> object:
     """Try again to save records the server has not accepted yet."""
     state = state_from_data(records)
-    owner = first_pass_of(state.annotator or "")
-    if not state.unsaved or acting_annotator(owner) != owner:
+    if not state.unsaved or not acts_as(state.annotator or ""):
         raise PreventUpdate  # nothing to save, or records claiming someone else
     return autosave(current().store, state, tab_of(tab)).to_data()

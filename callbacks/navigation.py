@@ -25,7 +25,7 @@ from components.feedback import message
 from domain.records_state import RecordsState, state_from_data
 from domain.repeats import pick_repeat, repeat_name
 from domain.status import ImageStatus, progress_of
-from storage.assigned_places import claim_from, owns, previous_own
+from storage.assigned_places import claim_from, previous_own
 from storage.assignments import AssignmentStore
 from storage.autosave import autosave
 from storage.catalog import Catalog
@@ -163,7 +163,7 @@ def _assigned_start(
     catalog: Catalog, assigned: AssignmentStore, annotator: str, here: Place, note: str | None
 ) -> tuple[Place, str | None]:
     """On loading the page: stay on an image that is yours, else claim one from here on."""
-    if owns(assigned, annotator, here.key or ""):
+    if assigned.holds(annotator, here.key or ""):
         return here, note
     mine = claim_from(catalog, assigned, annotator, here, here=True)
     if mine is None:
@@ -182,12 +182,10 @@ def _assigned_target(
     """Where a move goes when images are assigned, and why it stays when it cannot move."""
     k = assigned.per_image
     if trigger == ids.PREV:
-        back = previous_own(catalog, current().store, assigned, annotator, here)
+        back = previous_own(catalog, assigned, annotator, here)
         return (back, None) if back else (here, "This is your first image in this batch.")
     if trigger == ids.JUMP:
-        if target.key is None or owns(assigned, annotator, target.key):
-            return target, None
-        if assigned.claim_first(annotator, [target.key]) == target.key:
+        if target.key is None or assigned.hold_or_claim(annotator, target.key):
             return target, None
         return here, f"{target.key} already has its {k} annotator(s) or is done by you."
     start = target if trigger == ids.BATCH else here

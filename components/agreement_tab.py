@@ -601,16 +601,6 @@ def intra_rater_table(rows: list[dict[str, Any]]) -> object:
     """Each annotator against their own second pass, when images came back to them."""
     if not rows:
         return html.Div()
-
-    def cell(value: object, digits: int = 3) -> str:
-        return (
-            "–"
-            if value is None
-            else f"{value:.{digits}f}"
-            if isinstance(value, float)
-            else str(value)
-        )
-
     head = html.Thead(
         html.Tr(
             [html.Th(t) for t in ("Annotator", "Images twice", "Label alpha", "F1", "Mean IoU")]
@@ -621,10 +611,10 @@ def intra_rater_table(rows: list[dict[str, Any]]) -> object:
             html.Tr(
                 [
                     html.Td(r["annotator"]),
-                    html.Td(cell(r["images"])),
-                    html.Td(cell(r["label_alpha"])),
-                    html.Td(cell(r["f1"])),
-                    html.Td(cell(r["mean_iou"])),
+                    html.Td(f"{r['images']:,}"),
+                    html.Td(number(r["label_alpha"], 3)),
+                    html.Td(number(r["f1"], 3)),
+                    html.Td(number(r["mean_iou"], 3)),
                 ]
             )
             for r in rows

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from domain.status import FINISHED
-from storage.annotation_store import AnnotationStore
 from storage.assignments import AssignmentStore
 from storage.catalog import Catalog
 from storage.positions import Place
@@ -44,22 +42,13 @@ def claim_from(
     return None
 
 
-def owns(assignments: AssignmentStore, annotator: str, key: str) -> bool:
-    """True when the image is the annotator's: finished by them or claimed by them now."""
-    return assignments.holds(annotator, key)
-
-
 def previous_own(
-    catalog: Catalog,
-    store: AnnotationStore,
-    assignments: AssignmentStore,
-    annotator: str,
-    place: Place,
+    catalog: Catalog, assignments: AssignmentStore, annotator: str, place: Place
 ) -> Place | None:
-    """The nearest image before `place` that is the annotator's own (to look over)."""
+    """The nearest image before `place` that is the annotator's own (to look over): one
+    they finished or hold a claim on."""
     if not place.index:
         return None
-    finished = {k for k, s in store.statuses_for(annotator).items() if s in FINISHED}
     end = place.index
     while end > 0:
         begin = max(0, end - SCAN)
@@ -67,7 +56,7 @@ def previous_own(
         held = assignments.holders_of(keys)
         for offset in range(len(keys) - 1, -1, -1):
             key = keys[offset]
-            if key in finished or annotator in held.get(key, set()):
+            if annotator in held.get(key, set()):
                 return Place(place.batch, key, begin + offset)
         end = begin
     return None

@@ -134,6 +134,11 @@ class AssignmentStore:
             raise StorageError(f"cannot read assignments: {database_reason(exc)}") from None
         return annotator in holders
 
+    def hold_or_claim(self, annotator: str, key: str) -> bool:
+        """True when the image is the annotator's (finished or claimed by them), or was free
+        to claim and now is."""
+        return self.holds(annotator, key) or self.claim_first(annotator, [key]) == key
+
     def holders_of(self, keys: Sequence[str]) -> dict[str, set[str]]:
         """Who holds each image now (live claims and finished work)."""
         try:

@@ -42,34 +42,32 @@ CLAIM_MINUTES = "claim_minutes"
 REPEAT_PERCENT = "repeat_percent"
 
 
+def _admin_number(app_settings: AppSettings, name: str) -> int | None:
+    """A whole number an admin saved in the app, or None (unset, unreadable, or the
+    database away: the environment's value then holds)."""
+    try:
+        chosen = app_settings.get(name)
+    except StorageError as exc:
+        log.warning("setting %s unavailable, using the environment's: %s", name, exc)
+        return None
+    return int(chosen) if chosen is not None and chosen.isdigit() else None
+
+
 def repeat_share(settings: Settings, app_settings: AppSettings) -> float:
     """The share (0..0.5) of Next presses that bring back a finished image: an admin's
     value in the app, else REPEAT_PERCENT."""
-    percent = settings.repeat_percent
-    try:
-        chosen = app_settings.get(REPEAT_PERCENT)
-    except StorageError:
-        return percent / 100
-    if chosen is not None and chosen.isdigit():
-        percent = min(int(chosen), 50)
-    return percent / 100
+    chosen = _admin_number(app_settings, REPEAT_PERCENT)
+    return min(settings.repeat_percent if chosen is None else chosen, 50) / 100
 
 
 def assignment_setup(settings: Settings, app_settings: AppSettings) -> tuple[int | None, int]:
     """(k, claim minutes): an admin's values in the app, else the environment's."""
-    k: int | None = settings.annotators_per_image
-    minutes = settings.claim_minutes
-    try:
-        chosen = app_settings.get(PER_IMAGE)
-        chosen_minutes = app_settings.get(CLAIM_MINUTES)
-    except StorageError as exc:  # the database is away: the environment's values hold
-        log.warning("assignment settings unavailable, using the environment's: %s", exc)
-        return k, minutes
-    if chosen is not None and chosen.isdigit():
-        k = int(chosen) or None  # 0: everyone sees every image
-    if chosen_minutes is not None and chosen_minutes.isdigit() and int(chosen_minutes) > 0:
-        minutes = int(chosen_minutes)
-    return k, minutes
+    k = _admin_number(app_settings, PER_IMAGE)
+    minutes = _admin_number(app_settings, CLAIM_MINUTES)
+    return (
+        settings.annotators_per_image if k is None else k or None,  # 0: everyone sees all
+        minutes if minutes else settings.claim_minutes,
+    )
 
 
 _current: Services | None = None
