@@ -13,48 +13,19 @@ from typing import Any
 from dash import Input, Output, State, callback
 from dash.exceptions import PreventUpdate
 
+from auth.canvas import canvas_of, editable_state
 from auth.session import acting_annotator, acts_as
 from components import ids
-from components.feedback import message
+from components.feedback import MESSAGE_OUTPUTS, message
 from domain.annotation import utc_now
-from domain.editing import Canvas, apply_cell_edit, apply_shape_change, delete_records
+from domain.editing import apply_cell_edit, apply_shape_change, delete_records
 from domain.errors import DomainError
-from domain.records_state import RecordsState, known_of, state_from_data
+from domain.records_state import RecordsState, known_of, state_from_data, tab_id_of
 from domain.relayout import parse_relayout
-from domain.repeats import first_pass_of, repeat_name
+from domain.repeats import first_pass_of
 from storage.autosave import autosave
 from storage.errors import StorageError
 from storage.runtime import current
-
-MESSAGE_OUTPUTS = [
-    Output(ids.MESSAGE, "children", allow_duplicate=True),
-    Output(ids.MESSAGE, "is_open", allow_duplicate=True),
-    Output(ids.MESSAGE, "color", allow_duplicate=True),
-]
-
-
-def tab_of(tab: Any) -> str | None:
-    """The browser tab's id (a page load's random hex), or None when it is not one."""
-    return tab if isinstance(tab, str) and 0 < len(tab) <= 36 else None
-
-
-def canvas_of(image: dict[str, Any] | None, annotator: str | None) -> Canvas | None:
-    """The canvas being edited, or None when there is no readable image or no annotator.
-    With sign-in on, the annotator is the signed-in account whatever the browser says."""
-    annotator = acting_annotator(annotator)
-    if annotator and image and image.get("repeat") is True:
-        annotator = repeat_name(annotator)  # a second pass, kept apart from the first
-    if not image or not image.get("key") or image.get("error") or not annotator:
-        return None
-    return Canvas(image["key"], int(image["width"]), int(image["height"]), annotator)
-
-
-def editable_state(records: Any, canvas: Canvas | None) -> tuple[RecordsState, Canvas]:
-    """The store's state if it holds this canvas's records and they were loaded."""
-    state = state_from_data(records)
-    if canvas is None or not state.belongs_to(canvas.image_key, canvas.annotator):
-        raise PreventUpdate
-    return state, canvas
 
 
 def _not_assigned(state: RecordsState) -> str | None:
@@ -88,7 +59,7 @@ def commit(
     if refused:
         return replace(state, rev=state.rev + 1).to_data(), *message(refused, "warning")
     if records != state.records or state.unsaved:
-        state = autosave(current().store, replace(state, records=records), tab_of(tab))
+        state = autosave(current().store, replace(state, records=records), tab_id_of(tab))
     else:
         state = replace(state, rev=state.rev + 1)  # re-render: undo what the browser shows
     if state.notice:  # another tab or window changed these shapes first
@@ -112,7 +83,7 @@ def load_records(
         return RecordsState(None, acting_annotator(annotator), ()).to_data()
     state = state_from_data(records)
     if state.unsaved and state.belongs_to(canvas.image_key, canvas.annotator):
-        return autosave(current().store, state, tab_of(tab)).to_data()
+        return autosave(current().store, state, tab_id_of(tab)).to_data()
     try:
         stored = current().store.annotations_for(canvas.image_key, canvas.annotator)
     except StorageError as exc:
@@ -222,4 +193,4 @@ def retry_save(_clicks: Any, _ticks: Any, records: Any, tab: Any = None) -> obje
     state = state_from_data(records)
     if not state.unsaved or not acts_as(state.annotator or ""):
         raise PreventUpdate  # nothing to save, or records claiming someone else
-    return autosave(current().store, state, tab_of(tab)).to_data()
+    return autosave(current().store, state, tab_id_of(tab)).to_data()

@@ -7,9 +7,9 @@ from typing import Any
 from dash import Input, Output, State, callback, html
 from dash.exceptions import PreventUpdate
 
-from callbacks.annotations import MESSAGE_OUTPUTS, canvas_of, editable_state
+from auth.canvas import canvas_of, editable_state
 from components import ids
-from components.feedback import message
+from components.feedback import MESSAGE_OUTPUTS, message
 from domain.changes import describe_event
 from domain.records_state import RecordsState, known_of, state_from_data
 from storage.errors import EditConflict, NothingToUndo, StorageError

@@ -19,10 +19,9 @@ from dash import (
 from dash.exceptions import PreventUpdate
 
 from auth.session import acting_annotator
-from callbacks.annotations import tab_of
 from components import ids
-from components.feedback import message
-from domain.records_state import RecordsState, state_from_data
+from components.feedback import MESSAGE_OUTPUTS, message
+from domain.records_state import RecordsState, state_from_data, tab_id_of
 from domain.repeats import pick_repeat, repeat_name
 from domain.status import ImageStatus, progress_of
 from storage.assigned_places import claim_from, previous_own
@@ -47,9 +46,7 @@ PROGRESS_PAGES = 3
     Output(ids.JUMP, "value"),
     Output(ids.JUMP, "options"),
     Output(ids.BATCH, "value"),
-    Output(ids.MESSAGE, "children", allow_duplicate=True),
-    Output(ids.MESSAGE, "is_open", allow_duplicate=True),
-    Output(ids.MESSAGE, "color", allow_duplicate=True),
+    *MESSAGE_OUTPUTS,
     Input(ids.PREV, "n_clicks"),
     Input(ids.NEXT, "n_clicks"),
     Input(ids.JUMP, "value"),
@@ -117,7 +114,9 @@ def navigate(
         return no_update, *_moved_to(here)[1:], *message(end_note, "info")
     if target == here and trigger in (ids.JUMP, ids.BATCH):
         raise PreventUpdate
-    refusal = _refusal(here, target, trigger, who, state_from_data(records), tab_of(tab), end_note)
+    refusal = _refusal(
+        here, target, trigger, who, state_from_data(records), tab_id_of(tab), end_note
+    )
     if refusal:
         return no_update, *_moved_to(here)[1:], *refusal
     if target == here:  # Skip / No objects on the last image: stay, but show the change

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from dash import no_update
+from dash import Output, no_update
+
+from components import ids
+
+# The banner's outputs for callbacks that report beside their own result.
+MESSAGE_OUTPUTS = [
+    Output(ids.MESSAGE, "children", allow_duplicate=True),
+    Output(ids.MESSAGE, "is_open", allow_duplicate=True),
+    Output(ids.MESSAGE, "color", allow_duplicate=True),
+]
 
 
 def message(texts: Iterable[str] | str | None, color: str = "danger") -> tuple[object, ...]:

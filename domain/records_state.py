@@ -60,6 +60,11 @@ def state_from_data(data: Any) -> RecordsState:
     )
 
 
+def tab_id_of(raw: Any) -> str | None:
+    """A browser tab's id (a page load's random hex), or None when it is not one."""
+    return raw if isinstance(raw, str) and 0 < len(raw) <= 36 else None
+
+
 def known_of(records: tuple[Annotation, ...]) -> tuple[tuple[str, int], ...]:
     """The (id, version) pairs of stored records."""
     return tuple((r.id, r.version) for r in records)

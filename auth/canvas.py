@@ -1,0 +1,33 @@
+"""Whose records a callback may change: the image shown and the acting annotator (the
+signed-in account, or in local mode the remembered name; on an image that came back for a
+second pass, their repeat name). Shared by the annotation and history callbacks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash.exceptions import PreventUpdate
+
+from auth.session import acting_annotator
+from domain.editing import Canvas
+from domain.records_state import RecordsState, state_from_data
+from domain.repeats import repeat_name
+
+
+def canvas_of(image: dict[str, Any] | None, annotator: str | None) -> Canvas | None:
+    """The canvas being edited, or None when there is no readable image or no annotator.
+    With sign-in on, the annotator is the signed-in account whatever the browser says."""
+    annotator = acting_annotator(annotator)
+    if annotator and image and image.get("repeat") is True:
+        annotator = repeat_name(annotator)  # a second pass, kept apart from the first
+    if not image or not image.get("key") or image.get("error") or not annotator:
+        return None
+    return Canvas(image["key"], int(image["width"]), int(image["height"]), annotator)
+
+
+def editable_state(records: Any, canvas: Canvas | None) -> tuple[RecordsState, Canvas]:
+    """The store's state if it holds this canvas's records and they were loaded."""
+    state = state_from_data(records)
+    if canvas is None or not state.belongs_to(canvas.image_key, canvas.annotator):
+        raise PreventUpdate
+    return state, canvas
