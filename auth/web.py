@@ -20,6 +20,7 @@ from config import ConfigError, Settings
 from domain.accounts import Account, allows
 from domain.errors import AccountError
 from storage.account_store import AccountStore
+from storage.failed_sign_ins import FailedSignIns
 
 OPEN_PATHS = {"/login", "/logout", "/healthz", "/_favicon.ico"}
 OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/")  # public code and CSS, no data
@@ -39,6 +40,16 @@ class SignedIn(UserMixin):
 
 def _text(message: str, status: int) -> Response:
     return Response(message, status=status, mimetype="text/plain")
+
+
+def sign_in_throttle(settings: Settings, made_in_app: AccountStore | None) -> SignInThrottle:
+    """Failed sign-ins counted where every worker and dyno sees them: Redis when REDIS_URL
+    is set, else the application database (the engine the in-app accounts use)."""
+    if settings.redis_url:
+        return SignInThrottle(settings.redis_url)
+    if made_in_app is not None:
+        return SignInThrottle(FailedSignIns(made_in_app.engine))
+    return SignInThrottle("memory://")  # no database handed over (unit tests): this process
 
 
 def install(
@@ -68,7 +79,7 @@ def install(
     if settings.proxy_hops:
         hops = settings.proxy_hops
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
-    throttle = SignInThrottle(settings.redis_url or "memory://")
+    throttle = sign_in_throttle(settings, made_in_app)
     manager = LoginManager(server)
 
     @manager.user_loader

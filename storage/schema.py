@@ -137,3 +137,16 @@ APP_SETTINGS = Table(
     Column("name", String(64), primary_key=True),
     Column("value", String(256), nullable=False),
 )
+
+# Wrong passwords, one row per sign-in attempt and kind ("name": the caseless name typed,
+# "address": the client's address), so every worker and dyno counts the same attempts when
+# REDIS_URL is unset. Rows older than the longest window are deleted now and then.
+FAILED_SIGN_INS = Table(
+    "failed_sign_ins",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_failed_sign_ins_kind_key_at", "kind", "key", "at"),
+)
