@@ -26,7 +26,7 @@ import numpy as np
 
 from analysis.bias import AnnotatorBias, bias_of, normalised_confusion_codes, offsets_of
 from analysis.geometry import box_iou, iou_matrix, normalised_boxes, paired_box_iou
-from analysis.matching import match_scores
+from analysis.matching import count_reaching, match_scores, reaches
 from analysis.pairwise import THRESHOLDS, PairAgreement, f1_score
 from analysis.reliability import cohen_kappa_codes, krippendorff_alpha_codes
 from analysis.units import MISSED
@@ -406,7 +406,8 @@ def _rect(image: str, box: np.ndarray) -> Annotation:
 def _scores(
     blocks: _Blocks, row_boxes: np.ndarray, col_boxes: np.ndarray, plain: np.ndarray, lowest: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every pair of every block with IoU >= lowest and > 0: block numbers, rows, columns, IoU.
+    """Every pair of every block whose IoU reaches lowest (analysis.matching.reaches): block
+    numbers, rows, columns, IoU.
 
     Blocks of rects only are computed together, elementwise, CHUNK pairs at a time (so memory
     stays bounded on crowded images); the other blocks by blocks.dense.
@@ -424,7 +425,7 @@ def _scores(
         start = stop
     for b in np.flatnonzero(~plain & (blocks.rows_count * blocks.cols_count > 0)).tolist():
         matrix = blocks.dense(b)
-        i, j = np.nonzero((matrix >= lowest) & (matrix > 0.0))
+        i, j = np.nonzero(reaches(matrix, lowest))
         block = np.full(i.size, b, dtype=np.intp)
         found.append((block, blocks.rows_first[b] + i, blocks.cols_first[b] + j, matrix[i, j]))
     if not found:
@@ -461,7 +462,7 @@ def _rect_scores(
         > np.maximum(row_boxes[inside, 1], col_boxes[across, 1])
     ]
     scores = paired_box_iou(row_boxes[rows[touch]], col_boxes[cols[touch]])
-    good = (scores >= lowest) & (scores > 0.0)
+    good = reaches(scores, lowest)
     keep = touch[good]
     return block[keep], rows[keep], cols[keep], scores[good]
 
@@ -484,7 +485,7 @@ def _matching(
     the other blocks are solved one by one.
     """
     block, rows, cols, scores = entries
-    valid = scores >= threshold
+    valid = reaches(scores, threshold)
     block, rows, cols, scores = block[valid], rows[valid], cols[valid], scores[valid]
     tangled = _tangled(block, rows, cols)
     loose = ~np.isin(block, tangled)
@@ -504,12 +505,12 @@ def _level_counts(
     entries: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     levels: Sequence[float],
 ) -> tuple[int, ...]:
-    """analysis.pairwise.level_counts summed over the blocks (entries: IoU >= min(levels))."""
+    """analysis.pairwise.level_counts summed over the blocks (entries: IoU reaching
+    min(levels))."""
     block, rows, cols, scores = entries
     tangled = _tangled(block, rows, cols)
     # one-to-one at the lowest level, so at every level: each valid pair is matched
-    found = np.sort(scores[~np.isin(block, tangled)])
-    counts = found.size - np.searchsorted(found, np.asarray(levels, dtype=float), side="left")
+    counts = count_reaching(np.sort(scores[~np.isin(block, tangled)]), levels)
     for b in tangled.tolist():
         matrix = blocks.dense(b)
         counts += np.array([len(match_scores(matrix, level)) for level in levels])

@@ -1,8 +1,10 @@
 """Agreement of two annotators at a time: object F1, IoU of matched objects, label kappa.
 
 Method, for annotators a and b over the images both finished (analysis.work): on each image
-their shapes are matched one-to-one, count-first at IoU >= t (analysis.matching). Pooled over
-the images, with M matched pairs and N_a, N_b shapes drawn,
+their shapes are matched one-to-one, count-first at IoU >= t (analysis.matching: IoU as
+analysis.geometry defines it for every kind of shape, lines and paths too, and reaching t within
+analysis.matching.IOU_TOLERANCE). Pooled over the images, with M matched pairs and N_a, N_b
+shapes drawn,
 
     F1 = 2 M / (N_a + N_b),
 
@@ -29,7 +31,7 @@ from statistics import fmean
 import numpy as np
 
 from analysis.geometry import iou_matrix
-from analysis.matching import match_scores
+from analysis.matching import count_reaching, match_scores, reaches
 from analysis.reliability import cohen_kappa
 from analysis.work import Work
 from domain.annotation import Annotation
@@ -67,12 +69,10 @@ def _level_counts(scores: np.ndarray, levels: Sequence[float]) -> list[int]:
     """The number of count-first matched pairs (match_scores) at each IoU level."""
     if scores.size == 0:
         return [0] * len(levels)
-    valid = (scores >= min(levels)) & (scores > 0.0)
+    valid = reaches(scores, min(levels))
     if valid.sum(axis=0).max() <= 1 and valid.sum(axis=1).max() <= 1:
         # one-to-one at the lowest level, so at every level: each valid pair is matched
-        found = np.sort(scores[valid])
-        below = np.searchsorted(found, np.asarray(levels, dtype=float), side="left")
-        return (found.size - below).tolist()
+        return count_reaching(np.sort(scores[valid]), levels).tolist()
     return [len(match_scores(scores, level)) for level in levels]
 
 
