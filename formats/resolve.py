@@ -32,8 +32,14 @@ def reject(error: FormatError, filename: str) -> ImportRejected:
     return ImportRejected(tuple(messages))
 
 
+# Imported coordinates are kept to 4 decimals of a pixel: far finer than anyone draws, and
+# what every export writes back, so a round trip gives the same numbers. The no-area checks
+# run on the rounded values, so nothing is stored that would be refused when read back.
+DECIMALS = 4
+
+
 def _clip(value: float, upper: int) -> float:
-    return round(min(max(value, 0.0), float(upper)), 4)
+    return round(min(max(value, 0.0), float(upper)), DECIMALS)
 
 
 def check_shape(shape: RawShape, ref: ImageRef, labels: Sequence[str]) -> Shape | str:
@@ -66,11 +72,15 @@ def check_shape(shape: RawShape, ref: ImageRef, labels: Sequence[str]) -> Shape 
         ):
             return _outside(where, shape.kind, ref, coords, points)
         if shape.kind != "line":
-            if x0 == x1 or y0 == y1:
-                return f"{where}: the {shape.kind} has no area: {_describe(coords, points)}"
             x0, x1 = (x0, x1) if x0 <= x1 else (x1, x0)
             y0, y1 = (y0, y1) if y0 <= y1 else (y1, y0)
         box = (_clip(x0, width), _clip(y0, height), _clip(x1, width), _clip(y1, height))
+        if shape.kind != "line" and (box[0] == box[2] or box[1] == box[3]):
+            return f"{where}: the {shape.kind} has no area{_rounded(coords)}: " + _describe(
+                coords, points
+            )
+        if shape.kind == "line" and box[:2] == box[2:]:
+            return f"{where}: the line has no length{_rounded(coords)}: {_describe(coords, ())}"
         return Shape(shape.label, shape.kind, box, ())
     minimum = 3 if shape.kind == "polygon" else 2
     if len(points) < minimum:
@@ -80,7 +90,23 @@ def check_shape(shape: RawShape, ref: ImageRef, labels: Sequence[str]) -> Shape 
     if not all(low_x <= x <= high_x and low_y <= y <= high_y for x, y in points):
         return _outside(where, shape.kind, ref, coords, points)
     clipped = tuple((_clip(x, width), _clip(y, height)) for x, y in points)
+    if shape.kind == "polygon" and _shoelace(clipped) == 0.0:
+        return f"{where}: the polygon has no area{_rounded(points)}: {_describe((), points)}"
+    if len(set(clipped)) < 2:
+        return f"{where}: the path has no length{_rounded(points)}: {_describe((), points)}"
     return Shape(shape.label, shape.kind, (), clipped)
+
+
+def _shoelace(points: Sequence[Point]) -> float:
+    """Twice the signed area of a polygon (0.0 when its points are collinear)."""
+    return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(points, (*points[1:], points[0])))
+
+
+def _rounded(raw: Sequence[object]) -> str:
+    """' once rounded to 4 decimals' when the raw values are not already so rounded."""
+    flat = [v for item in raw for v in (item if isinstance(item, tuple) else (item,))]
+    exact = all(round(float(v), DECIMALS) == v for v in flat)
+    return "" if exact else f" once rounded to {DECIMALS} decimals of a pixel"
 
 
 def _outside(

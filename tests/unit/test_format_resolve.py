@@ -43,11 +43,30 @@ def test_normalized_coordinates_scale_by_width_and_height() -> None:
         (RawShape("person", "polygon", points=((1, 1), (2, 2))), "needs at least 3 points"),
         (RawShape("person", "polygon", points=((1, 1), (2, 2), (700, 3))), "outside the image"),
         (rect(1, 2, float("nan"), 4), "not a finite number"),
+        # under 1e-4 px: not zero before rounding, zero once kept to 4 decimals
+        (rect(10.00001, 10, 10.00004, 60), "the rect has no area once rounded to 4 decimals"),
+        (rect(10, 20.00002, 50, 20.000041), "no area once rounded to 4 decimals"),
+        (
+            RawShape("person", "polygon", points=((1, 1), (1.00001, 1.00004), (1.00004, 1))),
+            "the polygon has no area once rounded",
+        ),
+        (RawShape("person", "polygon", points=((1, 1), (2, 2), (3, 3))), "polygon has no area:"),
+        (RawShape("person", "line", (5, 5, 5.00001, 5.00002)), "the line has no length once"),
+        (RawShape("person", "path", points=((7, 7), (7.00002, 7))), "the path has no length"),
     ],
 )
 def test_a_bad_shape_is_refused_naming_its_record(shape: RawShape, message: str) -> None:
     with pytest.raises(ImportRejected, match=message):
         resolve(one(rect(1, 2, 3, 4), shape), {IMG.key: IMG}, LABELS, "m")
+
+
+def test_the_smallest_box_kept_reads_back_as_it_was_written() -> None:
+    [first] = resolve(one(rect(10.00004, 10, 10.00016, 60)), {IMG.key: IMG}, LABELS, "m")
+    box = first.shapes[0].coords
+    [again] = resolve(one(rect(*box)), {IMG.key: IMG}, LABELS, "m")
+
+    assert box == (10.0, 10.0, 10.0002, 60.0)
+    assert again.shapes == first.shapes
 
 
 def test_unknown_images_are_all_listed() -> None:
