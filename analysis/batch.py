@@ -29,7 +29,7 @@ from analysis.geometry import box_iou, iou_matrix, normalised_boxes, paired_box_
 from analysis.matching import count_reaching, match_scores, reaches
 from analysis.pairwise import THRESHOLDS, PairAgreement, f1_score
 from analysis.reliability import cohen_kappa_codes, krippendorff_alpha_codes
-from analysis.units import MISSED
+from analysis.units import MISSED, UnitValue
 from analysis.work import Work
 from domain.annotation import Annotation
 from domain.geometry import bounding_box
@@ -104,7 +104,7 @@ class LabelData:
     finished, in order, each one a row of the additive alpha terms)."""
 
     codes: np.ndarray
-    values: tuple[str, ...]
+    values: tuple[UnitValue, ...]
     unit_image: np.ndarray
     images: np.ndarray
 
@@ -219,7 +219,7 @@ def label_data(table: Table, units: Units) -> LabelData:
     shared = np.flatnonzero(finished.sum(axis=1) >= 2)
     on_shared = np.flatnonzero(finished[units.image].sum(axis=1) >= 2)
     member = units.member[on_shared][:, coders]
-    values = tuple(sorted(set(table.labels) | {MISSED}))
+    values: tuple[UnitValue, ...] = (MISSED, *table.labels)  # sorted: MISSED comes first
     position = {value: number for number, value in enumerate(values)}
     value_of_label = np.array([position[label] for label in table.labels] + [-1], dtype=np.intp)
     drawn = member >= 0

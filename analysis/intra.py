@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from analysis.report import agreement_report, json_number
+from analysis.report import Estimate, agreement_report
 from analysis.work import Work
 from domain.repeats import first_pass_of, is_repeat, repeat_name
 
@@ -17,18 +17,21 @@ class IntraRater:
 
     annotator: str
     images: int  # images finished in both passes
-    label_alpha: float  # Krippendorff's alpha on the labels of IoU-matched objects
+    alpha: Estimate  # Krippendorff's alpha on the labels of IoU-matched objects, with interval
     f1: float  # objects found again (IoU-matched F1 between the passes)
     mean_iou: float  # how closely the matched shapes were redrawn
+    matched: int = 0  # objects matched between the passes
+
+    @property
+    def label_alpha(self) -> float:
+        """The alpha's point value (nan: undefined)."""
+        return self.alpha.value
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "annotator": self.annotator,
-            "images": self.images,
-            "label_alpha": json_number(self.label_alpha),
-            "f1": json_number(self.f1),
-            "mean_iou": json_number(self.mean_iou),
-        }
+        """The JSON of docs/agreement-report.schema.json's intra_rater items."""
+        from analysis.report_json import intra_json
+
+        return intra_json(self)
 
 
 def first_passes(work: Work) -> Work:
@@ -42,8 +45,11 @@ def first_passes(work: Work) -> Work:
     )
 
 
-def intra_rater(work: Work, iou_threshold: float = 0.5) -> tuple[IntraRater, ...]:
-    """Each annotator with repeats against themselves, on the images both passes finished."""
+def intra_rater(
+    work: Work, iou_threshold: float = 0.5, resamples: int = 200, seed: int = 0
+) -> tuple[IntraRater, ...]:
+    """Each annotator with repeats against themselves, on the images both passes finished;
+    the alpha's interval is the same image bootstrap as the inter-rater report's."""
     found = []
     for second in (who for who in work.annotators if is_repeat(who)):
         first = first_pass_of(second)
@@ -54,9 +60,11 @@ def intra_rater(work: Work, iou_threshold: float = 0.5) -> tuple[IntraRater, ...
         }
         if not both:
             continue
-        report = agreement_report(Work(both), iou_threshold, resamples=0)
+        report = agreement_report(Work(both), iou_threshold, resamples, seed)
         [pair] = report.pairwise
-        found.append(IntraRater(first, len(both), report.label_alpha.value, pair.f1, pair.mean_iou))
+        found.append(
+            IntraRater(first, len(both), report.label_alpha, pair.f1, pair.mean_iou, pair.matched)
+        )
     return tuple(found)
 
 

@@ -17,9 +17,10 @@ Each alpha comes with a 95 % percentile bootstrap interval that resamples IMAGES
 replacement and rebuilds the reliability data from their units (analysis.reliability
 .bootstrap_ci, seed 0): the units of one image are not independent, so the image is the unit of
 resampling, the cluster bootstrap (Field & Welsh 2007, "Bootstrapping clustered data", Journal
-of the Royal Statistical Society B 69(3):369-390). In JSON, label_alpha is an object
-{value, ci_low, ci_high}, presence_alpha a number with its interval in presence_alpha_ci
-{ci_low, ci_high}, and every undefined number (nan) is null.
+of the Royal Statistical Society B 69(3):369-390). The number of draws (default 200; 0 leaves
+the intervals out) and the seed (default 0) can be chosen. The JSON form, with every alpha as
+{value, ci_low, ci_high} and the reason for every null, is analysis.report_json's and is
+described by docs/agreement-report.schema.json.
 
 The effect of annotator k on alpha is alpha(everyone) - alpha(everyone but k), where the
 second alpha is computed from scratch on work.without(k) (units re-clustered without k's
@@ -43,10 +44,11 @@ from typing import Any
 import numpy as np
 
 from analysis import batch
-from analysis.bias import EDGES, AnnotatorBias
+from analysis.bias import AnnotatorBias
 from analysis.consensus import ConsensusObject, unit_consensus
 from analysis.pairwise import PairAgreement, disagreement_by_image
 from analysis.reliability import bootstrap_ci, fleiss_kappa, krippendorff_alpha
+from analysis.report_json import estimate_json, json_number, report_json
 from analysis.units import Unit, image_units, unit_labels
 from analysis.work import Work
 
@@ -74,19 +76,19 @@ Units = dict[str, list[Unit]]
 
 @dataclass(frozen=True)
 class Estimate:
-    """A point estimate with its 95 % bootstrap interval (nan: undefined)."""
+    """A point estimate with its 95 % bootstrap interval (nan: undefined), and why a nan is
+    one: value_reason when the value is undefined, interval_reason when only the interval is
+    (codes of analysis.report_json.NULL_REASONS)."""
 
     value: float
     ci_low: float
     ci_high: float
+    value_reason: str = ""
+    interval_reason: str = ""
 
     def to_json(self) -> dict[str, float | None]:
         """{value, ci_low, ci_high} with nan as None."""
-        return {
-            "value": json_number(self.value),
-            "ci_low": json_number(self.ci_low),
-            "ci_high": json_number(self.ci_high),
-        }
+        return estimate_json(self)
 
 
 @dataclass(frozen=True)
@@ -101,30 +103,25 @@ class AgreementReport:
     pairwise: tuple[PairAgreement, ...]
     per_annotator: tuple[AnnotatorBias, ...]
     presence_kappa: float = math.nan
+    presence_kappa_reason: str = ""
+    images_finished: int = 0  # images at least one annotator finished
+    units: int = 0  # units (objects) on the images finished by 2+ annotators
+    resamples: int = 200  # bootstrap draws behind each interval (0: no intervals)
+    seed: int = 0  # the bootstrap's random seed
 
     def to_json(self) -> dict[str, Any]:
-        """A dict json.dumps accepts with allow_nan=False; per-object lists are left out."""
-        return {
-            "iou_threshold": self.iou_threshold,
-            "images": self.images,
-            "annotators": list(self.annotators),
-            "label_alpha": self.label_alpha.to_json(),
-            "presence_alpha": json_number(self.presence_alpha.value),
-            "presence_alpha_ci": {
-                "ci_low": json_number(self.presence_alpha.ci_low),
-                "ci_high": json_number(self.presence_alpha.ci_high),
-            },
-            "presence_kappa": json_number(self.presence_kappa),
-            "pairwise": [_pair_json(pair) for pair in self.pairwise],
-            "per_annotator": [_bias_json(bias) for bias in self.per_annotator],
-        }
+        """A dict json.dumps accepts with allow_nan=False; per-object lists are left out.
+        Its keys are described in docs/agreement-report.schema.json (analysis.report_json)."""
+        return report_json(self)
 
 
 def agreement_report(
-    work: Work, iou_threshold: float = 0.5, resamples: int = 200
+    work: Work, iou_threshold: float = 0.5, resamples: int = 200, seed: int = 0
 ) -> AgreementReport:
     """Label and presence alpha with bootstrap intervals, pairwise agreement and per-annotator
-    bias against the leave-one-out consensus, at one IoU threshold."""
+    bias against the leave-one-out consensus, at one IoU threshold. resamples = 0 leaves the
+    intervals out; seed makes them reproducible."""
+    _check_resampling(resamples, seed)
     # every image at once (analysis.batch): the numbers of the per-image functions, faster
     table = batch.table_of(work)
     pairs = batch.pair_matchings(table, iou_threshold)
@@ -143,11 +140,16 @@ def agreement_report(
         iou_threshold=iou_threshold,
         images=len(work.shared_images(2)),
         annotators=work.annotators,
-        label_alpha=_interval(overall, *batch.alpha_terms(everyone), resamples),
-        presence_alpha=_estimate(presence_columns(work), resamples),
+        label_alpha=_interval(overall, *batch.alpha_terms(everyone), resamples, seed),
+        presence_alpha=_estimate(presence_columns(work), resamples, seed),
         presence_kappa=presence_kappa(work),
+        presence_kappa_reason=presence_kappa_reason(work),
         pairwise=batch.pairwise_agreement(table, pairs),
         per_annotator=tuple(per_annotator),
+        images_finished=len(work.images),
+        units=int(everyone.codes.shape[1]),
+        resamples=resamples,
+        seed=seed,
     )
 
 
@@ -204,6 +206,18 @@ def presence_kappa(work: Work) -> float:
     return fleiss_kappa(counts)
 
 
+def presence_kappa_reason(work: Work) -> str:
+    """Why presence_kappa(work) is nan (a NULL_REASONS code), or "" when it is defined."""
+    everyone = work.annotators
+    if len(everyone) < 2:
+        return "fewer_than_two_annotators"
+    counted = [done for done in work.by_image.values() if all(who in done for who in everyone)]
+    if not counted:
+        return "no_image_finished_by_all"
+    drew = {bool(done[who]) for done in counted for who in everyone}
+    return "one_category" if len(drew) < 2 else ""
+
+
 def alpha_of_columns(columns: Columns) -> float:
     """Nominal Krippendorff's alpha (analysis.reliability) over the units of every image."""
     units = [column for found in columns.values() for column in found]
@@ -212,14 +226,16 @@ def alpha_of_columns(columns: Columns) -> float:
     return krippendorff_alpha([list(row) for row in zip(*units)], "nominal")
 
 
-def label_alpha(work: Work, threshold: float = 0.5, resamples: int = 200) -> Estimate:
+def label_alpha(
+    work: Work, threshold: float = 0.5, resamples: int = 200, seed: int = 0
+) -> Estimate:
     """Nominal alpha of the unit labels with an image-bootstrap interval (module doc)."""
-    return _estimate(label_columns(work, units_of(work, threshold)), resamples)
+    return _estimate(label_columns(work, units_of(work, threshold)), resamples, seed)
 
 
-def presence_alpha(work: Work, resamples: int = 200) -> Estimate:
+def presence_alpha(work: Work, resamples: int = 200, seed: int = 0) -> Estimate:
     """Nominal alpha of "drew anything" per image with an image-bootstrap interval."""
-    return _estimate(presence_columns(work), resamples)
+    return _estimate(presence_columns(work), resamples, seed)
 
 
 def additive_alpha_terms(columns: Columns) -> tuple[np.ndarray, np.ndarray]:
@@ -262,69 +278,41 @@ def nominal_alpha_from_terms(marginals: np.ndarray, agreeing: float) -> float:
     return 1.0 - (n - 1.0) * (n - agreeing) / expected
 
 
-def json_number(value: float | None) -> float | None:
-    """A float JSON can carry: nan and infinities become None."""
-    if value is None or not math.isfinite(value):
-        return None
-    return float(value)
+def _check_resampling(resamples: int, seed: int) -> None:
+    if resamples < 0:
+        raise ValueError(f"resamples must be 0 (no interval) or more, got {resamples}")
+    if seed < 0:
+        raise ValueError(f"the seed must be 0 or more, got {seed}")
 
 
-def _estimate(columns: Columns, resamples: int) -> Estimate:
-    value = alpha_of_columns(columns)
-    if math.isnan(value):
-        return Estimate(value, math.nan, math.nan)
-    return _interval(value, *additive_alpha_terms(columns), resamples)
+def _estimate(columns: Columns, resamples: int, seed: int) -> Estimate:
+    return _interval(alpha_of_columns(columns), *additive_alpha_terms(columns), resamples, seed)
 
 
 def _interval(
-    value: float, marginals: np.ndarray, agreeing: np.ndarray, resamples: int
+    value: float, marginals: np.ndarray, agreeing: np.ndarray, resamples: int, seed: int
 ) -> Estimate:
-    """value with the image-bootstrap interval from the per-image additive alpha terms."""
-    if math.isnan(value):
-        return Estimate(value, math.nan, math.nan)
+    """value with the image-bootstrap interval from the per-image additive alpha terms, and
+    the reason for whatever is undefined."""
+    _check_resampling(resamples, seed)
     images = marginals.shape[0]
+    if math.isnan(value):
+        return Estimate(value, math.nan, math.nan, value_reason=_undefined_alpha(marginals))
+    if resamples == 0:
+        return Estimate(value, math.nan, math.nan, interval_reason="no_interval")
 
     def resampled(draw: Sequence[int]) -> float:
         times = np.bincount(np.asarray(draw), minlength=images).astype(float)
         return nominal_alpha_from_terms(times @ marginals, float(times @ agreeing))
 
-    low, high = bootstrap_ci(range(images), resampled, resamples, seed=0)
-    return Estimate(value, low, high)
+    low, high = bootstrap_ci(range(images), resampled, resamples, seed=seed)
+    reason = "no_finite_resample" if math.isnan(low) else ""
+    return Estimate(value, low, high, interval_reason=reason)
 
 
-def _pair_json(pair: PairAgreement) -> dict[str, Any]:
-    return {
-        "a": pair.a,
-        "b": pair.b,
-        "images": pair.images,
-        "matched": pair.matched,
-        "drawn_a": pair.drawn_a,
-        "drawn_b": pair.drawn_b,
-        "f1": json_number(pair.f1),
-        "mean_iou": json_number(pair.mean_iou),
-        "label_kappa": json_number(pair.label_kappa),
-        "f1_over_thresholds": json_number(pair.f1_over_thresholds),
-    }
-
-
-def _bias_json(bias: AnnotatorBias) -> dict[str, Any]:
-    return {
-        "annotator": bias.annotator,
-        "images": bias.images,
-        "objects": bias.objects,
-        "consensus_objects": bias.consensus_objects,
-        "matched": bias.matched,
-        "log_area_ratio": json_number(bias.median("log_area_ratio")),
-        "dx": json_number(bias.median("dx")),
-        "dy": json_number(bias.median("dy")),
-        "edges": {edge: json_number(bias.median(edge)) for edge in EDGES},
-        "miss_rate": json_number(bias.miss_rate),
-        "extra_per_image": json_number(bias.extra_per_image),
-        "label_kappa_vs_consensus": json_number(bias.label_kappa),
-        "confusion": {
-            "labels": list(bias.confusion_labels),
-            "matrix": [[json_number(v) for v in row] for row in bias.confusion],
-        },
-        "seconds_per_image": json_number(bias.seconds_per_image),
-        "alpha_effect": json_number(bias.alpha_effect),
-    }
+def _undefined_alpha(marginals: np.ndarray) -> str:
+    """Why an alpha with these per-image value counts is undefined (NULL_REASONS codes)."""
+    if marginals.shape[0] == 0:
+        return "no_shared_images"
+    used = np.count_nonzero(marginals.sum(axis=0))
+    return "no_pairable_values" if used == 0 else "one_category"

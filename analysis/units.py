@@ -22,7 +22,38 @@ from itertools import combinations
 from analysis.matching import match_objects
 from domain.annotation import Annotation
 
-MISSED = "(missed)"  # the value of an annotator who finished the image but drew no such object
+
+class _NotDrawn:
+    """The value of an annotator who finished the image but drew no such object.
+
+    Not a string, so no label can equal it, whatever labels are stored (a label spelled
+    "(missed)" once merged with this category). It sorts before every string, so value
+    lists that hold it stay sortable, and it is one object: equality is identity.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSED"
+
+    def __lt__(self, other: object) -> bool:
+        return other is not self
+
+    def __gt__(self, other: object) -> bool:
+        return False
+
+    def __le__(self, other: object) -> bool:
+        return True
+
+    def __ge__(self, other: object) -> bool:
+        return other is self
+
+    def __reduce__(self) -> str:
+        return "MISSED"  # pickled (background jobs) as the module-level singleton
+
+
+MISSED = _NotDrawn()
+UnitValue = str | _NotDrawn  # a coder's value for a unit: a label or MISSED
 
 
 @dataclass(frozen=True)
@@ -61,10 +92,10 @@ def image_units(
 
 def unit_labels(
     unit: Unit, by_annotator: Mapping[str, Sequence[Annotation]], coders: Sequence[str]
-) -> list[str | None]:
+) -> list[UnitValue | None]:
     """Each coder's value for a unit: their label, MISSED if they finished the image
     without drawing it, None (missing data) if they did not finish the image."""
-    values: list[str | None] = []
+    values: list[UnitValue | None] = []
     for who in coders:
         if who not in by_annotator:
             values.append(None)

@@ -355,8 +355,13 @@ def per_image_report(work: Work) -> report.AgreementReport:
         annotators=work.annotators,
         label_alpha=report.label_alpha(work, IOU_THRESHOLD, RESAMPLES),
         presence_alpha=report.presence_alpha(work, RESAMPLES),
+        presence_kappa=report.presence_kappa(work),
+        presence_kappa_reason=report.presence_kappa_reason(work),
         pairwise=pairwise_agreement(work, IOU_THRESHOLD),
         per_annotator=tuple(per_annotator),
+        images_finished=len(work.images),
+        units=sum(len(found) for found in columns.values()),
+        resamples=RESAMPLES,
     )
 
 

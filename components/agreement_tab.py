@@ -287,11 +287,24 @@ def mean_pairwise(data: Data, metric: str = "f1") -> float | None:
     return fmean(values) if values else None
 
 
+# why the label alpha card shows no number (null_reasons codes of analysis.report_json)
+UNDEFINED_ALPHA = {
+    "no_shared_images": "no image has 2+ annotators yet",
+    "no_pairable_values": "no object was seen by two annotators",
+    "one_category": "every label given is the same, so there is nothing to tell apart",
+}
+
+
 def summary_cards(data: Data) -> list[dbc.Col]:
     """Label alpha with its 95 % interval, mean pairwise F1, images with 2+ annotators."""
     alpha = data["label_alpha"]
+    reasons = data.get("null_reasons") or {}
     if alpha["value"] is None:
-        interval = "undefined: every label agrees, or no image has 2+ annotators"
+        interval = "undefined: " + UNDEFINED_ALPHA.get(
+            reasons.get("label_alpha.value", ""), "no data"
+        )
+    elif alpha["ci_low"] is None:
+        interval = "no interval (" + reasons.get("label_alpha.ci_low", "not computed") + ")"
     else:
         interval = f"95% CI {number(alpha['ci_low'])} to {number(alpha['ci_high'])}"
     pairs = len(data.get("pairwise", []))

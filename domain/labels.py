@@ -19,6 +19,14 @@ PALETTE: tuple[str, ...] = (
 )
 DEFAULT_LABELS = "person,animal,vehicle,food,object"
 MAX_LABEL_LENGTH = 64
+# Names in parentheses are the app's own markers (e.g. "(missed)" in agreement reports), so
+# a label spelled like one could be read as the marker.
+RESERVED_LABEL_HINT = "names in parentheses, such as (missed), are reserved for the app"
+
+
+def is_reserved_label(name: str) -> bool:
+    """True for a name the app keeps for its own markers: one wrapped in parentheses."""
+    return name.startswith("(") and name.endswith(")")
 
 
 @dataclass(frozen=True)
@@ -30,7 +38,8 @@ class Label:
 
 
 def parse_labels(text: str) -> tuple[Label, ...]:
-    """Turn 'cat,dog,...' into labels with palette colours; reject empty or repeated names."""
+    """Turn 'cat,dog,...' into labels with palette colours; reject empty, repeated, too long
+    or reserved names."""
     names = [part.strip() for part in text.split(",")]
     names = [name for name in names if name]
     if not names:
@@ -39,6 +48,8 @@ def parse_labels(text: str) -> tuple[Label, ...]:
     for name in names:
         if len(name) > MAX_LABEL_LENGTH:
             raise LabelError(f"label {name[:20]!r}... is longer than {MAX_LABEL_LENGTH} characters")
+        if is_reserved_label(name):
+            raise LabelError(f"label {name!r} cannot be used: {RESERVED_LABEL_HINT}")
         if name.lower() in seen:
             raise LabelError(f"label {name!r} appears twice in LABELS")
         seen.add(name.lower())

@@ -29,6 +29,7 @@ from analysis.report import (
     presence_alpha,
     units_of,
 )
+from analysis.units import MISSED
 from analysis.work import Work, work_of
 from domain.annotation import Annotation
 
@@ -336,7 +337,7 @@ def test_label_columns_use_missed_and_missing() -> None:
 
     columns = label_columns(work, units_of(work))
 
-    assert columns == {"i1": [["cat", "(missed)", None]], "i2": [["dog", None, "dog"]]}
+    assert columns == {"i1": [["cat", MISSED, None]], "i2": [["dog", None, "dog"]]}
 
 
 def test_to_json_is_strict_json_with_the_documented_keys() -> None:
