@@ -2,10 +2,18 @@
 
 python cli.py import PATH --format FORMAT [--annotator NAME]
 python cli.py export --format FORMAT [--annotator NAME] [--batch NAME] --out PATH
-python cli.py agreement [--iou 0.5] [--batch NAME] [--json]
+python cli.py agreement [--iou 0.5] [--batch NAME] [--json] [--resamples 200] [--seed 0]
 python cli.py history --out events.csv [--annotator NAME] [--batch NAME]
 python cli.py migrate
 python cli.py add-user NAME --role ROLE [--file USERS_FILE] [--password-stdin] [--env]
+
+Exit codes: 0 done; 1 with a one-line `error: ...` on stderr, for expected failures
+(bad input, configuration, storage) and unexpected ones alike (`error: unexpected
+ValueError: ...`); 2 for bad arguments (argparse). `python cli.py --traceback COMMAND ...`
+lets an unexpected exception through with its traceback, for a bug report.
+
+Only light modules are imported here, so `--help` starts fast: each run_* function
+imports the heavy ones it needs (storage and SQLAlchemy, analysis and numpy, workflows).
 """
 
 from __future__ import annotations
@@ -16,12 +24,8 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from analysis.intra import first_passes, intra_rater
-from analysis.report import agreement_report
-from auth.directory import save_account
-from auth.passwords import hash_password
 from config import ConfigError, load_settings
 from domain.accounts import ROLE_NAMES, Account, parse_role, users_env_entry
 from domain.errors import DomainError
@@ -29,15 +33,15 @@ from domain.identity import clean_annotator_name
 from formats.model import FormatError
 from formats.registry import CODECS, FORMAT_NAMES
 from formats.resolve import ImportRejected
-from storage.annotation_store import make_engine
 from storage.errors import StorageError
-from storage.migrate import upgrade
-from storage.runtime import Services, build_services
-from workflows.agreement import load_work
-from workflows.exchange import DEFAULT_IMPORT_ANNOTATOR, export_annotations, import_annotations
-from workflows.history import history_csv
+
+if TYPE_CHECKING:
+    from storage.runtime import Services
 
 FORMATS_HELP = "; ".join(f"{name}: {codec.title}" for name, codec in CODECS.items())
+# workflows.exchange.DEFAULT_IMPORT_ANNOTATOR, without importing the workflows for --help
+# (a test keeps the two equal).
+DEFAULT_IMPORT_ANNOTATOR = "import"
 
 
 class CliError(Exception):
@@ -45,6 +49,8 @@ class CliError(Exception):
 
 
 def _services() -> Services:
+    from storage.runtime import build_services
+
     return build_services(load_settings())
 
 
@@ -66,6 +72,8 @@ def read_path(path: Path) -> bytes | dict[str, bytes]:
 
 def run_import(args: argparse.Namespace) -> str:
     """Import a file or folder; the summary line."""
+    from workflows.exchange import import_annotations
+
     data = read_path(Path(args.path))
     services = _services()
     try:
@@ -91,6 +99,8 @@ def run_import(args: argparse.Namespace) -> str:
 
 def run_export(args: argparse.Namespace) -> str:
     """Export to a file; the summary line."""
+    from workflows.exchange import export_annotations
+
     out = Path(args.out)
     if out.is_dir():
         raise CliError(f"--out {out} is a folder: give a file name")
@@ -122,6 +132,31 @@ def _number(value: object, digits: int = 3) -> str:
     )
 
 
+# the report's top-level numbers, by their null_reasons path
+UNDEFINED_SHOWN = {
+    "label_alpha.value": "Label alpha",
+    "presence_alpha_estimate.value": "Objects vs no objects alpha",
+    "presence_kappa": "Fleiss' kappa",
+}
+
+
+def _method_lines(data: dict[str, Any]) -> list[str]:
+    """How the numbers were made, and why the top-level ones that are '-' have no value."""
+    interval = data.get("method", {}).get("interval")
+    lines = []
+    if interval:
+        lines.append(
+            f"Intervals: {interval['method']}, {interval['resamples']} draws, seed "
+            f"{interval['seed']}, {interval['confidence']:.0%}"
+        )
+    meanings = data.get("method", {}).get("null_reasons", {})
+    reasons = data.get("null_reasons") or {}
+    for path, name in UNDEFINED_SHOWN.items():
+        if path in reasons:
+            lines.append(f"  {name} is undefined: {meanings.get(reasons[path], reasons[path])}")
+    return lines
+
+
 def format_agreement(data: dict[str, Any]) -> str:
     """The agreement report as text tables (the --json object, readable)."""
     alpha = data.get("label_alpha") or {}
@@ -132,6 +167,7 @@ def format_agreement(data: dict[str, Any]) -> str:
         f"(95% CI {_number(alpha.get('ci_low'))} to {_number(alpha.get('ci_high'))})",
         f"Objects vs no objects, alpha: {_number(data.get('presence_alpha'))}; "
         f"Fleiss' kappa (images everyone finished): {_number(data.get('presence_kappa'))}",
+        *_method_lines(data),
         "",
         "Pairwise        a vs b: images   F1  mean IoU  label kappa",
     ]
@@ -165,11 +201,23 @@ def format_agreement(data: dict[str, Any]) -> str:
 
 def run_agreement(args: argparse.Namespace) -> str:
     """The agreement report, as text or JSON."""
+    from analysis.intra import first_passes, intra_rater
+    from analysis.report import agreement_report
+    from workflows.agreement import load_work
+
     if not 0 < args.iou <= 1:
         raise CliError(f"--iou {args.iou} is outside (0, 1]")
+    if args.resamples < 0:
+        raise CliError(f"--resamples {args.resamples} is negative (0 leaves intervals out)")
+    if args.seed < 0:
+        raise CliError(f"--seed {args.seed} is negative")
     everything = load_work(_services(), args.batch, repeats=True)
-    data = agreement_report(first_passes(everything), iou_threshold=args.iou).to_json()
-    data["intra_rater"] = [found.to_json() for found in intra_rater(everything, args.iou)]
+    data = agreement_report(
+        first_passes(everything), args.iou, resamples=args.resamples, seed=args.seed
+    ).to_json()
+    data["intra_rater"] = [
+        found.to_json() for found in intra_rater(everything, args.iou, args.resamples, args.seed)
+    ]
     if args.json:
         return json.dumps(data, indent=2, allow_nan=False)
     return format_agreement(data)
@@ -177,6 +225,8 @@ def run_agreement(args: argparse.Namespace) -> str:
 
 def run_history(args: argparse.Namespace) -> str:
     """Write the change history as CSV."""
+    from workflows.history import history_csv
+
     data = history_csv(_services(), args.annotator, args.batch)
     Path(args.out).write_bytes(data)
     events = data.count(b"\n") - 1  # less the header line
@@ -185,6 +235,9 @@ def run_history(args: argparse.Namespace) -> str:
 
 def run_migrate(_args: argparse.Namespace) -> str:
     """Bring DATABASE_URL's schema to the newest revision (the PaaS release step)."""
+    from storage.annotation_store import make_engine
+    from storage.migrate import upgrade
+
     engine = make_engine(load_settings().database_url)
     try:
         done = upgrade(engine)
@@ -207,6 +260,9 @@ def read_new_password(from_stdin: bool) -> str:
 
 def run_add_user(args: argparse.Namespace) -> str:
     """Add an account to the users file (or print it as a USERS entry)."""
+    from auth.directory import save_account
+    from auth.passwords import hash_password
+
     name = clean_annotator_name(args.name)
     role = parse_role(args.role)
     users_file = args.file or load_settings().users_file
@@ -225,6 +281,11 @@ def parser() -> argparse.ArgumentParser:
         prog="python cli.py",
         description="Concord on the command line. Configuration comes from the environment "
         "(IMAGE_SOURCE, DATABASE_URL, LABELS, ...) exactly as for the app.",
+    )
+    main.add_argument(
+        "--traceback",
+        action="store_true",
+        help="let an unexpected error through with its Python traceback (for a bug report)",
     )
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -275,7 +336,20 @@ def parser() -> argparse.ArgumentParser:
     )
     agree.add_argument("--iou", type=float, default=0.5, help="IoU threshold (default 0.5)")
     agree.add_argument("--batch", help="one batch only")
-    agree.add_argument("--json", action="store_true", help="print a JSON object")
+    agree.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON object (keys and units: docs/agreement-report.schema.json)",
+    )
+    agree.add_argument(
+        "--resamples",
+        type=int,
+        default=200,
+        help="bootstrap draws behind each 95%% interval (default %(default)s; 0: no intervals)",
+    )
+    agree.add_argument(
+        "--seed", type=int, default=0, help="the bootstrap's random seed (default %(default)s)"
+    )
     agree.set_defaults(run=run_agreement)
 
     history = commands.add_parser(
@@ -319,8 +393,19 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
+def unexpected(exc: Exception, command: str) -> str:
+    """The one line that stands for an unexpected exception: its type and first line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = f": {lines[0]}" if lines else ""
+    return (
+        f"error: unexpected {type(exc).__name__}{text}; "
+        f"rerun as `python cli.py --traceback {command} ...` for the traceback"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run a command; 0 on success, 1 with a one-line reason on stderr otherwise."""
+    """Run a command; 0 on success, 1 with a one-line reason on stderr otherwise, also for
+    an unexpected exception (its traceback only with --traceback)."""
     args = parser().parse_args(argv)
     try:
         print(args.run(args))
@@ -329,6 +414,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except OSError as exc:
         print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.traceback:
+            raise
+        print(unexpected(exc, args.command), file=sys.stderr)
         return 1
     return 0
 

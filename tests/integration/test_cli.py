@@ -9,6 +9,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import jsonschema
 import pytest
 from PIL import Image
 
@@ -191,3 +192,44 @@ def test_history_lists_imports_and_edits_with_who_made_them(env: dict[str, str],
     assert json.loads(events[0]["after"])["coords"] == [1.0, 2.0, 30.0, 40.0]
     assert json.loads(events[2]["before"])["label"] == "car" and events[2]["after"] == ""
     assert run(env, "history", "--out", str(out), "--batch", "other").stdout.startswith("wrote 0")
+
+
+def test_agreement_with_repeats_reports_intra_rater_alpha(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    # ann's second pass (REPEAT_PERCENT keeps it as ann#repeat) missed the bike on a.jpg:
+    # a defined intra-rater alpha, which once crashed both outputs
+    rows = [
+        "image,annotator,label,kind,x0,y0,x1,y1,points",
+        "site/a.jpg,ann,car,rect,10,10,110,60,",
+        "site/a.jpg,ann,bike,rect,300,300,400,400,",
+        "site/a.jpg,ann#repeat,car,rect,12,10,110,62,",
+        "site/b.jpg,ann,bike,rect,10,10,110,60,",
+        "site/b.jpg,ann#repeat,bike,rect,10,10,110,60,",
+        "site/b.jpg,bob,car,rect,10,10,110,60,",
+    ]
+    (tmp_path / "repeats.csv").write_text("\n".join(rows) + "\n")
+    assert run(env, "import", str(tmp_path / "repeats.csv"), "--format", "csv").returncode == 0
+
+    result = run(env, "agreement", "--json", "--resamples", "50", "--seed", "3")
+    text = run(env, "agreement")
+    bad = run(env, "agreement", "--resamples", "-1")
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    [ann] = report["intra_rater"]
+    assert (ann["annotator"], ann["images_both_passes"]) == ("ann", 2)
+    estimate = ann["label_alpha_estimate"]
+    assert estimate["ci_low"] <= estimate["value"] <= estimate["ci_high"]
+    assert report["method"]["interval"] == {
+        **report["method"]["interval"],
+        "resamples": 50,
+        "seed": 3,
+    }
+    assert "#repeat" not in " ".join(report["annotators"])
+    schema = json.loads((ROOT / "docs" / "agreement-report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(report)
+    assert text.returncode == 0, text.stderr
+    assert "Same annotator twice" in text.stdout and "200 draws, seed 0" in text.stdout
+    assert bad.returncode == 1 and bad.stderr.startswith("error: --resamples -1 is negative")
+    assert "Traceback" not in result.stderr + text.stderr + bad.stderr
