@@ -337,3 +337,24 @@ def test_the_annotate_view_stays_the_first_tab_with_every_id() -> None:
     assert tabs.active_tab == ids.TAB_ANNOTATE
     assert ids.GRAPH in component_ids(tabs.children[0])
     assert ids.AGREEMENT_THRESHOLD in component_ids(tabs.children[1])
+
+
+def test_the_job_reports_a_second_pass_that_missed_an_object(tmp_path: Path) -> None:
+    # bob's first pass of site/c.png missed an object his second pass (a repeat) drew: a
+    # defined intra-rater alpha, which once made the job fail ("resamples must be at least 1")
+    services = project(tmp_path)
+    again = {
+        "site/a.png": SHAPES["site/a.png"]["bob"],
+        "site/c.png": [*SHAPES["site/c.png"]["bob"], ("person", (250, 20, 350, 120))],
+    }
+    for key, shapes in again.items():
+        records = [record(key, "bob#repeat", n, *shape) for n, shape in enumerate(shapes)]
+        services.store.sync_image(key, "bob#repeat", records)
+
+    data, _key, message = agreement.agreement_job(0.5, None, quiet)
+
+    [bob] = data["intra_rater"]
+    assert (bob["annotator"], bob["images_both_passes"], bob["f1"]) == ("bob", 2, 0.8)
+    assert bob["label_alpha_estimate"]["value"] is not None
+    assert "bob#repeat" not in data["annotators"] and message.color == "success"
+    assert "Same annotator twice" in text_of(agreement.show_intra_rater(data))
