@@ -121,7 +121,6 @@ def agreement_report(
     """Label and presence alpha with bootstrap intervals, pairwise agreement and per-annotator
     bias against the leave-one-out consensus, at one IoU threshold. resamples = 0 leaves the
     intervals out; seed makes them reproducible."""
-    _check_resampling(resamples, seed)
     # every image at once (analysis.batch): the numbers of the per-image functions, faster
     table = batch.table_of(work)
     pairs = batch.pair_matchings(table, iou_threshold)
@@ -136,14 +135,15 @@ def agreement_report(
         bias = batch.annotator_bias(table, who, reference, iou_threshold, effect)
         seconds = work.median_seconds(table.annotators[who])
         per_annotator.append(dataclasses.replace(bias, seconds_per_image=seconds))
+    presence = _presence_kappa(presence_counts(work))
     return AgreementReport(
         iou_threshold=iou_threshold,
         images=len(work.shared_images(2)),
         annotators=work.annotators,
         label_alpha=_interval(overall, *batch.alpha_terms(everyone), resamples, seed),
         presence_alpha=_estimate(presence_columns(work), resamples, seed),
-        presence_kappa=presence_kappa(work),
-        presence_kappa_reason=presence_kappa_reason(work),
+        presence_kappa=presence[0],
+        presence_kappa_reason=presence[1],
         pairwise=batch.pairwise_agreement(table, pairs),
         per_annotator=tuple(per_annotator),
         images_finished=len(work.images),
@@ -194,28 +194,36 @@ def presence_kappa(work: Work) -> float:
     """Fleiss' kappa on "no objects vs objects" over the images that every annotator
     finished (Fleiss' kappa needs the same raters on every item; alpha has no such limit).
     nan with fewer than two annotators, no such image, or no variation."""
-    everyone = work.annotators
-    counts = [
-        [sum(1 for who in everyone if not done[who]), sum(1 for who in everyone if done[who])]
-        for image in work.images
-        for done in (work.by_image[image],)
-        if len(everyone) >= 2 and all(who in done for who in everyone)
-    ]
-    if not counts:
-        return math.nan
-    return fleiss_kappa(counts)
+    return _presence_kappa(presence_counts(work))[0]
 
 
 def presence_kappa_reason(work: Work) -> str:
     """Why presence_kappa(work) is nan (a NULL_REASONS code), or "" when it is defined."""
+    return _presence_kappa(presence_counts(work))[1]
+
+
+def presence_counts(work: Work) -> list[list[int]] | None:
+    """Per image every annotator finished, [annotators who found nothing, who drew]; None
+    with fewer than two annotators."""
     everyone = work.annotators
     if len(everyone) < 2:
-        return "fewer_than_two_annotators"
-    counted = [done for done in work.by_image.values() if all(who in done for who in everyone)]
-    if not counted:
-        return "no_image_finished_by_all"
-    drew = {bool(done[who]) for done in counted for who in everyone}
-    return "one_category" if len(drew) < 2 else ""
+        return None
+    return [
+        [sum(1 for who in everyone if not done[who]), sum(1 for who in everyone if done[who])]
+        for image in work.images
+        for done in (work.by_image[image],)
+        if all(who in done for who in everyone)
+    ]
+
+
+def _presence_kappa(counts: list[list[int]] | None) -> tuple[float, str]:
+    """Fleiss' kappa of presence_counts, and why it is nan (NULL_REASONS codes)."""
+    if counts is None:
+        return math.nan, "fewer_than_two_annotators"
+    if not counts:
+        return math.nan, "no_image_finished_by_all"
+    kappa = fleiss_kappa(counts)
+    return kappa, "one_category" if math.isnan(kappa) else ""
 
 
 def alpha_of_columns(columns: Columns) -> float:
