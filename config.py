@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domain.labels import DEFAULT_LABELS, Label, parse_labels
+from models.detector_spec import DEFAULT_DETECTOR, DetectorSpecError, parse_detector_spec
+from models.label_map import LabelMap, LabelMapError, label_map_for
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
@@ -41,11 +43,43 @@ class Settings:
     annotators_per_image: int | None = None  # None: everyone sees every image
     claim_minutes: int = 30  # how long an unfinished claim on an image lasts
     repeat_percent: int = 0  # share of finished images that come back (intra-rater)
+    detector: str = DEFAULT_DETECTOR  # nanodet, none, module:factory or an ML backend's URL
+    label_map: str = ""  # model classes -> project labels; empty: the default mapping
+    suggestions: str = "auto"  # auto, on or off: offer the detector's shapes while annotating
 
     @property
     def sign_in_configured(self) -> bool:
         """True when accounts are configured: every page then needs sign-in."""
         return self.users_file is not None or bool(self.users.strip())
+
+    @property
+    def suggestions_on(self) -> bool:
+        """True when the annotate page offers the detector's shapes (SUGGESTIONS and the
+        environment's ANNOTATORS_PER_IMAGE / REPEAT_PERCENT; see suggestions_enabled)."""
+        return suggestions_enabled(
+            self.suggestions, self.detector, self.annotators_per_image, self.repeat_percent
+        )
+
+    @property
+    def label_mapping(self) -> LabelMap:
+        """Which project label each model class becomes (LABEL_MAP, else the default)."""
+        return label_map_for(self.label_map, [label.name for label in self.labels])
+
+
+SUGGESTION_MODES = ("auto", "on", "off")
+
+
+def suggestions_enabled(
+    mode: str, detector: str, annotators_per_image: int | None, repeat_percent: int
+) -> bool:
+    """Whether suggestions are offered: never without a detector; `auto` is off when the
+    work measures agreement (2+ annotators per image, or repeats), since people shown the same
+    suggestions agree more than they would alone."""
+    if detector.strip().lower() == "none" or mode == "off":
+        return False
+    if mode == "on":
+        return True
+    return not ((annotators_per_image or 0) >= 2 or repeat_percent > 0)
 
 
 def _database_url(raw: str | None, data_dir: Path) -> str:
@@ -80,6 +114,32 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise ConfigError(f"{name}={raw!r}: use 1 or 0")
 
 
+def _detector(env: Mapping[str, str]) -> str:
+    raw = env.get("DETECTOR", "").strip() or DEFAULT_DETECTOR
+    try:
+        return parse_detector_spec(raw).text
+    except DetectorSpecError as exc:
+        raise ConfigError(f"DETECTOR: {exc}") from None
+
+
+def _suggestions(env: Mapping[str, str], detector: str) -> str:
+    raw = env.get("SUGGESTIONS", "").strip().lower() or "auto"
+    if raw not in SUGGESTION_MODES:
+        raise ConfigError(f"SUGGESTIONS={raw!r}: use auto, on or off")
+    if raw == "on" and detector == "none":
+        raise ConfigError("SUGGESTIONS=on needs a detector, but DETECTOR=none")
+    return raw
+
+
+def _label_map(env: Mapping[str, str], labels: tuple[Label, ...]) -> str:
+    raw = env.get("LABEL_MAP", "").strip()
+    try:
+        label_map_for(raw, [label.name for label in labels])
+    except LabelMapError as exc:
+        raise ConfigError(str(exc)) from None
+    return raw
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read settings from the environment (or a given mapping, for tests)."""
     env = os.environ if env is None else env
@@ -93,6 +153,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         labels = parse_labels(env.get("LABELS") or DEFAULT_LABELS)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    detector = _detector(env)
     return Settings(
         image_source=source or str(data_dir / "samples"),
         uses_sample_images=not source,
@@ -114,4 +175,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         annotators_per_image=_int(env, "ANNOTATORS_PER_IMAGE", 0, 0, 100) or None,
         claim_minutes=_int(env, "CLAIM_MINUTES", 30, 1, 24 * 60),
         repeat_percent=_int(env, "REPEAT_PERCENT", 0, 0, 50),
+        detector=detector,
+        label_map=_label_map(env, labels),
+        suggestions=_suggestions(env, detector),
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from config import DEFAULT_DATA_DIR, ConfigError, load_settings
+from config import DEFAULT_DATA_DIR, ConfigError, Settings, load_settings
 from domain.errors import AnnotatorNameError, LabelError
 from domain.identity import clean_annotator_name
 from domain.labels import PALETTE, color_of, parse_labels
@@ -228,3 +228,95 @@ def test_unknown_statuses_are_not_counted() -> None:
     progress = progress_of(1, ["bogus"])
 
     assert (progress.done, progress.empty, progress.skipped) == (0, 0, 0)
+
+
+# --- detector, label map and suggestions --------------------------------------------------
+
+
+def test_detector_settings_default_to_nanodet_with_suggestions_for_a_single_annotator() -> None:
+    settings = load_settings({})
+
+    assert (settings.detector, settings.label_map, settings.suggestions) == ("nanodet", "", "auto")
+    assert settings.suggestions_on is True
+    assert settings.label_mapping.project_label("giraffe") == "animal"
+    assert settings.label_mapping.project_label("toothbrush") == "object"
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        ("none", "none"),
+        (" NanoDet ", "nanodet"),
+        ("my_models.detector:make", "my_models.detector:make"),
+        ("pkg.mod:Factory.create", "pkg.mod:Factory.create"),
+        ("http://ml-backend:9090", "http://ml-backend:9090"),
+        ("https://user:pw@ml.example/predictor", "https://user:pw@ml.example/predictor"),
+    ],
+)
+def test_detector_forms(raw: str, kept: str) -> None:
+    assert load_settings({"DETECTOR": raw}).detector == kept
+
+
+@pytest.mark.parametrize(
+    "raw", ["yolo", "mod:", ":make", "a:b:c", "my-models:make", "ftp://host", "http://"]
+)
+def test_a_bad_detector_is_a_config_error_naming_the_variable(raw: str) -> None:
+    with pytest.raises(ConfigError, match="^DETECTOR: "):
+        load_settings({"DETECTOR": raw})
+
+
+def test_a_label_map_is_checked_against_the_labels_at_start() -> None:
+    settings = load_settings({"LABEL_MAP": "vehicle=car,truck;animal=cat,dog;*=object"})
+
+    assert settings.label_mapping.project_label("truck") == "vehicle"
+    assert settings.label_mapping.project_label("person") == "object"
+    with pytest.raises(ConfigError, match="maps to 'car', which is not a label of this project"):
+        load_settings({"LABELS": "tumour,vessel", "LABEL_MAP": "car=car"})
+    with pytest.raises(ConfigError, match="has no '='"):
+        load_settings({"LABEL_MAP": "vehicle:car"})
+
+
+def test_own_labels_without_a_label_map_keep_classes_of_the_same_name() -> None:
+    mapping = load_settings({"LABELS": "cat,dog"}).label_mapping
+
+    assert (mapping.project_label("cat"), mapping.project_label("car")) == ("cat", None)
+
+
+@pytest.mark.parametrize(
+    ("env", "on"),
+    [
+        ({}, True),
+        ({"ANNOTATORS_PER_IMAGE": "1"}, True),
+        ({"ANNOTATORS_PER_IMAGE": "2"}, False),  # agreement is measured: suggestions bias it
+        ({"REPEAT_PERCENT": "10"}, False),
+        ({"SUGGESTIONS": "on", "ANNOTATORS_PER_IMAGE": "3"}, True),
+        ({"SUGGESTIONS": " OFF "}, False),
+        ({"DETECTOR": "none"}, False),
+        ({"DETECTOR": "none", "SUGGESTIONS": "off"}, False),
+    ],
+)
+def test_suggestions_auto_on_and_off(env: dict[str, str], on: bool) -> None:
+    assert load_settings(env).suggestions_on is on
+
+
+def test_bad_suggestions_values_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match="SUGGESTIONS='maybe': use auto, on or off"):
+        load_settings({"SUGGESTIONS": "maybe"})
+    with pytest.raises(ConfigError, match="SUGGESTIONS=on needs a detector"):
+        load_settings({"SUGGESTIONS": "on", "DETECTOR": "none"})
+
+
+def test_settings_built_in_code_get_the_detector_defaults() -> None:
+    settings = Settings(
+        image_source="x",
+        uses_sample_images=False,
+        database_url="sqlite://",
+        labels=parse_labels("person,animal,vehicle,food,object"),
+        host="127.0.0.1",
+        port=8050,
+        display_max_px=2048,
+        data_dir=Path("data"),
+        annotators_per_image=2,
+    )
+
+    assert settings.detector == "nanodet" and settings.suggestions_on is False
