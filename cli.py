@@ -3,6 +3,7 @@
 python cli.py import PATH --format FORMAT [--annotator NAME]
 python cli.py export --format FORMAT [--annotator NAME] [--batch NAME] --out PATH
 python cli.py agreement [--iou 0.5] [--batch NAME] [--json] [--resamples 200] [--seed 0]
+python cli.py predict [--batch NAME] [--min-score 0.35] [--json]
 python cli.py history --out events.csv [--annotator NAME] [--batch NAME]
 python cli.py migrate
 python cli.py add-user NAME --role ROLE [--file USERS_FILE] [--password-stdin] [--env]
@@ -223,6 +224,49 @@ def run_agreement(args: argparse.Namespace) -> str:
     return format_agreement(data)
 
 
+def run_predict(args: argparse.Namespace) -> str:
+    """Run the configured detector over the images and store its shapes as model:<name>."""
+    from models.detector import DetectorError
+    from models.loading import load_detector, run_detector
+    from workflows.predict import batch_keys, predict_images
+
+    if not 0 <= args.min_score <= 1:
+        raise CliError(f"--min-score {args.min_score} is outside [0, 1]")
+    settings = load_settings()
+    try:
+        detector = load_detector(settings.detector)
+    except DetectorError as exc:
+        raise CliError(str(exc)) from None
+    if detector is None:
+        raise CliError("DETECTOR=none: no detector is configured (set DETECTOR=nanodet)")
+    services = _services()
+    keys = batch_keys(services, args.batch)
+    label_map = settings.label_mapping
+
+    def detect(pixels: Any) -> Any:
+        return run_detector(detector, pixels, args.min_score, args.timeout)
+
+    report = predict_images(
+        services, keys, detect, detector.name, detector.version, label_map.project_label
+    )
+    if args.json:
+        return json.dumps(
+            {
+                "detector": report.detector,
+                "version": report.version,
+                "annotator": report.annotator,
+                "images": report.images,
+                "suggestions": report.suggestions,
+                "dropped": report.dropped,
+                "seconds": round(report.seconds, 3),
+                "problems": list(report.problems),
+            },
+            indent=2,
+        )
+    problems = "".join(f"\n  {problem}" for problem in report.problems)
+    return f"predicted {report.summary()}{problems}"
+
+
 def run_history(args: argparse.Namespace) -> str:
     """Write the change history as CSV."""
     from workflows.history import history_csv
@@ -351,6 +395,27 @@ def parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=0, help="the bootstrap's random seed (default %(default)s)"
     )
     agree.set_defaults(run=run_agreement)
+
+    predict = commands.add_parser(
+        "predict",
+        help="run the detector over the images and store its shapes",
+        description="Run the configured detector (DETECTOR) over the images of a batch, or "
+        "of every batch, and store what it finds as annotator model:<name> (with scores and "
+        "the model's version), the model's classes mapped onto LABELS (LABEL_MAP). Running "
+        "it again replaces the model's shapes; people's shapes are never touched.",
+    )
+    predict.add_argument("--batch", help="one batch (default: every batch)")
+    predict.add_argument(
+        "--min-score",
+        type=float,
+        default=0.35,
+        help="keep detections with at least this score (default %(default)s)",
+    )
+    predict.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds per image (default %(default)s)"
+    )
+    predict.add_argument("--json", action="store_true", help="print a JSON object")
+    predict.set_defaults(run=run_predict)
 
     history = commands.add_parser(
         "history",

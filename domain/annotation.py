@@ -35,8 +35,9 @@ class Annotation:
     points: tuple[Point, ...] = ()
     created_at: datetime = field(default_factory=utc_now)
     updated_at: datetime = field(default_factory=utc_now)
-    source: str = "human"
+    source: str = "human"  # or model:<name>@<version> for a detector's shape
     version: int = 0  # the stored version this record was read at; 0: never stored
+    score: float | None = None  # a detector's confidence in [0, 1]; None for people's shapes
 
     def with_geometry(
         self, coords: tuple[float, ...], points: tuple[Point, ...], now: datetime
@@ -62,6 +63,7 @@ class Annotation:
             "updated_at": self.updated_at.isoformat(),
             "source": self.source,
             "version": self.version,
+            "score": self.score,
         }
 
     @classmethod
@@ -82,6 +84,7 @@ class Annotation:
             updated_at=_parse_time(data.get("updated_at")),
             source=str(data.get("source") or "human"),
             version=int(data.get("version") or 0),
+            score=None if data.get("score") is None else float(data["score"]),
         )
 
 

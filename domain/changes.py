@@ -108,6 +108,7 @@ def shape_json(record: Annotation) -> dict[str, Any]:
         "version": record.version,
         "created_at": record.created_at.isoformat(),
         "source": record.source,
+        **({"score": record.score} if record.score is not None else {}),
     }
 
 

@@ -83,6 +83,7 @@ def _annotation(shape: Shape, ann_id: int, image_id: int, category_id: int) -> d
         "segmentation": segmentation,
         "iscrowd": 0,
         "attributes": attributes,
+        **({"score": shape.score} if shape.score is not None else {}),
     }
 
 

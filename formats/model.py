@@ -40,6 +40,7 @@ class Shape:
     kind: Kind
     coords: tuple[float, ...] = ()
     points: tuple[Point, ...] = ()
+    score: float | None = None  # a detector's confidence; COCO writes it, as results do
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,7 @@ def _row_to_annotation(row: Any) -> Annotation:
         updated_at=as_utc(row.updated_at),
         source=row.source,
         version=int(row.version),
+        score=row.score,
     )
 
 
@@ -91,6 +92,7 @@ def _values(record: Annotation) -> dict[str, Any]:
         "updated_at": record.updated_at,
         "source": record.source,
         "version": max(record.version, 1),
+        "score": record.score,
     }
 
 
@@ -103,6 +105,7 @@ class StoredShape(NamedTuple):
     kind: str
     coords: tuple[float, ...]
     points: tuple[tuple[float, float], ...]
+    score: float | None = None  # a detector's confidence, for its own shapes
 
 
 @dataclass(frozen=True)
@@ -281,7 +284,12 @@ class AnnotationStore:
         """Every shape and status (of one annotator, or all), of keys starting with key_prefix."""
         columns = ANNOTATIONS.c
         shapes = select(
-            columns.image_key, columns.annotator, columns.label, columns.kind, columns.geometry
+            columns.image_key,
+            columns.annotator,
+            columns.label,
+            columns.kind,
+            columns.geometry,
+            columns.score,
         ).order_by(columns.image_key, columns.annotator, columns.created_at, columns.id)
         statuses = select(STATUSES.c.image_key, STATUSES.c.annotator, STATUSES.c.status)
         if annotator is not None:
@@ -300,8 +308,9 @@ class AnnotationStore:
                         kind,
                         tuple(geometry.get("coords") or ()),
                         tuple(tuple(p) for p in geometry.get("points") or ()),
+                        score,
                     )
-                    for key, who, label, kind, geometry in conn.execute(shapes)
+                    for key, who, label, kind, geometry, score in conn.execute(shapes)
                 ]
                 status = {(r.image_key, r.annotator): r.status for r in conn.execute(statuses)}
         except SQLAlchemyError as exc:
@@ -515,7 +524,7 @@ class AnnotationStore:
 
 
 _COLUMNS = ("id", "image_key", "annotator", "label", "kind", "geometry")
-_TIMES = ("created_at", "updated_at", "source", "version")
+_TIMES = ("created_at", "updated_at", "source", "version", "score")
 
 
 def _insert_many(conn: Any, records: list[Annotation]) -> None:
@@ -551,6 +560,7 @@ def _insert_many(conn: Any, records: list[Annotation]) -> None:
             stamp(r.updated_at),
             r.source,
             max(r.version, 1),
+            r.score,
         )
         for r in records
     ]

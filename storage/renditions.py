@@ -7,6 +7,7 @@ import math
 import warnings
 from dataclasses import dataclass
 
+import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from storage.errors import UnreadableImage
@@ -127,5 +128,23 @@ def display_rendition(data: bytes, key: str, max_px: int) -> tuple[bytes, str]:
         return out.getvalue(), "image/jpeg"
     except UnreadableImage:
         raise
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise UnreadableImage(f"{key} cannot be decoded: {exc}") from None
+
+
+def upright_rgb(data: bytes, key: str) -> np.ndarray:
+    """The image's pixels as an upright (EXIF applied) RGB uint8 array (H, W, 3) in original
+    pixels: what a detector looks at. 16-bit and float images are stretched to 8 bits,
+    transparency is dropped."""
+    image = _open(data, key)
+    try:
+        orientation = _orientation(image)
+        if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+            image = ImageOps.autocontrast(image.convert("F").convert("L"))
+        if image.mode != "RGB":
+            image = image.convert("RGB")
+        if orientation in _UPRIGHT:
+            image = image.transpose(_UPRIGHT[orientation])
+        return np.asarray(image, dtype=np.uint8)
     except (OSError, ValueError, SyntaxError) as exc:
         raise UnreadableImage(f"{key} cannot be decoded: {exc}") from None

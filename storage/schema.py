@@ -42,7 +42,10 @@ ANNOTATIONS = Table(
     Column("geometry", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("source", String(16), nullable=False, default="human"),
+    # "human", or where a shape came from: model:<name>@<version> (accepted or stored
+    # suggestions; "+edited" once a person changed one)
+    Column("source", String(128), nullable=False, default="human"),
+    Column("score", Float, nullable=True),  # a detector's confidence in [0, 1]
     # Bumped by every change: an edit made on an older version (another tab) is refused.
     Column("version", Integer, nullable=False, server_default="1"),
     # The browser tab that saved this version: its own later saves are not conflicts.

@@ -7,16 +7,26 @@ from datetime import UTC, datetime
 from analysis.intra import first_passes
 from analysis.work import Work, work_of
 from domain.annotation import Annotation
+from models.suggestions import is_model
+from storage.annotation_store import ExportRows
 from storage.images import batch_prefix, in_batch
 from storage.runtime import Services
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # analysis never looks at times; skip the clock
 
 
-def load_work(services: Services, batch: str | None = None, repeats: bool = False) -> Work:
+def load_work(
+    services: Services, batch: str | None = None, repeats: bool = False, models: bool = False
+) -> Work:
     """Every finished (image, annotator) pair with its shapes, of one batch or all; second
-    passes (`name#repeat`) only when `repeats` (for intra-rater reliability)."""
+    passes (`name#repeat`) only when `repeats` (for intra-rater reliability), a detector's
+    shapes (`model:<name>`) only when `models`: people's agreement is people's only."""
     rows = services.store.export_rows(key_prefix=batch_prefix(batch))
+    if not models:
+        rows = ExportRows(
+            [row for row in rows.shapes if not is_model(row.annotator)],
+            {pair: status for pair, status in rows.statuses.items() if not is_model(pair[1])},
+        )
     shapes = [
         Annotation(
             id=str(number),

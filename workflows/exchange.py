@@ -141,7 +141,7 @@ def _stored_shapes(
     rows = services.store.export_rows(annotator, key_prefix=batch_prefix(batch))
     shapes: dict[tuple[str, str], list[Shape]] = {}
     for row in rows.shapes:
-        shape = Shape(row.label, row.kind, row.coords, row.points)  # type: ignore[arg-type]
+        shape = Shape(row.label, row.kind, row.coords, row.points, row.score)  # type: ignore[arg-type]
         shapes.setdefault((row.image_key, row.annotator), []).append(shape)
     pairs = set(shapes) | {pair for pair, status in rows.statuses.items() if status in FINISHED}
     return shapes, pairs

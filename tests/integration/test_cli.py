@@ -233,3 +233,55 @@ def test_agreement_with_repeats_reports_intra_rater_alpha(
     assert "Same annotator twice" in text.stdout and "200 draws, seed 0" in text.stdout
     assert bad.returncode == 1 and bad.stderr.startswith("error: --resamples -1 is negative")
     assert "Traceback" not in result.stderr + text.stderr + bad.stderr
+
+
+def test_predict_with_a_plugin_stores_the_models_shapes(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    plugin = {**env, "DETECTOR": "tests.unit.plugin_detector:make", "LABELS": "car,bike,object"}
+
+    result = run(plugin, "predict", "--json", "--min-score", "0.1")
+    out = tmp_path / "model.json"
+    exported = run(
+        plugin, "export", "--format", "coco", "--annotator", "model:fake", "--out", str(out)
+    )
+    agreement = run(plugin, "agreement", "--json")
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["detector"], report["annotator"], report["images"]) == ("fake", "model:fake", 2)
+    assert report["suggestions"] > 0 and report["problems"] == []
+    assert exported.returncode == 0, exported.stderr
+    coco = json.loads(out.read_text())
+    assert coco["annotations"] and all(0 <= a["score"] <= 1 for a in coco["annotations"])
+    assert "model:fake" not in json.loads(agreement.stdout)["annotators"]  # people only
+
+
+def test_predict_refuses_clearly_without_a_detector(env: dict[str, str]) -> None:
+    none = run({**env, "DETECTOR": "none"}, "predict")
+    missing = run({**env, "DETECTOR": "no_such_module:make"}, "predict")
+
+    assert none.returncode == 1 and none.stderr.startswith("error: DETECTOR=none")
+    assert missing.returncode == 1 and "no_such_module" in missing.stderr
+    assert "Traceback" not in none.stderr + missing.stderr
+
+
+def test_predict_with_the_built_in_model_on_the_sample_photos(tmp_path: Path) -> None:
+    # the embedded default: sample photos, SQLite, DETECTOR=nanodet
+    env = {"DATA_DIR": str(tmp_path / "data")}
+
+    result = run(env, "predict")
+    out = tmp_path / "model.csv"
+    exported = run(
+        env, "export", "--format", "csv", "--annotator", "model:nanodet", "--out", str(out)
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "stored as model:nanodet" in result.stdout and "detector nanodet g-416-" in result.stdout
+    assert exported.returncode == 0, exported.stderr
+    rows = [line.split(",") for line in out.read_text().splitlines()[1:]]
+    best = {}
+    for image, _who, label, *_ in rows:
+        best.setdefault(image, set()).add(label)
+    assert "person" in best["01-astronaut.jpg"]
+    assert "vehicle" in best["07-motorcycle.jpg"]  # COCO's motorcycle, mapped
