@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from domain.annotation import Annotation, utc_now
+from domain.sources import model_annotator, model_source
 from models.detector import Detection, DetectorError
-from models.suggestions import model_annotator, model_source, suggestion_records
+from models.head import head_version, load_head
+from models.suggestions import suggestion_records
 from storage.errors import StorageError, UnreadableImage
 from storage.renditions import upright_rgb
 from storage.runtime import Services
@@ -36,15 +38,20 @@ class PredictReport:
     dropped: int  # detections of classes the label map drops
     seconds: float
     problems: tuple[str, ...] = field(default_factory=tuple)  # images that failed, and why
+    below_threshold: int = 0  # detections under their label's threshold (a trained head's)
+    head_note: str = ""  # why a trained label head was not used
 
     def summary(self) -> str:
         """One line for the command line and the job's message."""
         failed = f", {len(self.problems)} image(s) failed" if self.problems else ""
+        below = (
+            f", {self.below_threshold} under the head's thresholds" if self.below_threshold else ""
+        )
         return (
             f"{self.images} image(s), {self.suggestions} suggestion(s) stored as "
-            f"{self.annotator} ({self.dropped} of unmapped classes dropped{failed}); "
+            f"{self.annotator} ({self.dropped} of unmapped classes dropped{below}{failed}); "
             f"detector {self.detector} {self.version}; {self.seconds:.1f} s"
-        )
+        ) + (f"; label head not used: {self.head_note}" if self.head_note else "")
 
 
 def batch_keys(services: Services, batch: str | None) -> list[str]:
@@ -63,15 +70,28 @@ def predict_images(
     version: str,
     label_of: Callable[[str], str | None],
     progress: Progress | None = None,
+    learned: bool = True,
 ) -> PredictReport:
     """Detect on each image and store the shapes as model:<name>, CHUNK images per
     transaction; an image that cannot be read or that the detector fails on is reported
-    and skipped, never stops the run."""
+    and skipped, never stops the run. When `learned` and a label head was trained for the
+    detector (`python cli.py train`), it relabels the mapped detections and drops those under
+    their label's threshold, and the version becomes '<version>+head<n>' (HeadError, a
+    DetectorError, when its files cannot be read; a head trained on another version of the
+    detector or for other labels is left out, and the report says why)."""
     started = time.perf_counter()
-    annotator, source = model_annotator(name), model_source(name, version)
     groups: list[tuple[str, str, Sequence[Annotation]]] = []
     problems: list[str] = []
-    images = suggestions = dropped = 0
+    head = load_head(services.settings.data_dir, name) if learned else None
+    labels = [label.name for label in services.settings.labels]
+    note = head.misfit(labels, version) if head is not None else None
+    if note:
+        head = None
+    if head is not None:
+        version = head_version(version, head.number)
+    project = label_of if head is None else _as_is
+    annotator, source = model_annotator(name), model_source(name, version)
+    images = suggestions = dropped = below = 0
 
     def store() -> None:
         if groups:
@@ -87,7 +107,10 @@ def predict_images(
         except (DetectorError, UnreadableImage, StorageError) as exc:
             problems.append(f"{key}: {exc}")
             continue
-        records, lost = suggestion_records(found, key, annotator, source, label_of, utc_now())
+        if head is not None:
+            found, unmapped, cut = head.apply(pixels, found, label_of)
+            dropped, below = dropped + unmapped, below + cut
+        records, lost = suggestion_records(found, key, annotator, source, project, utc_now())
         groups.append((key, annotator, records))
         images, suggestions, dropped = images + 1, suggestions + len(records), dropped + lost
         if len(groups) >= CHUNK:
@@ -95,5 +118,19 @@ def predict_images(
     store()
     seconds = time.perf_counter() - started
     return PredictReport(
-        name, version, annotator, images, suggestions, dropped, seconds, tuple(problems)
+        name,
+        version,
+        annotator,
+        images,
+        suggestions,
+        dropped,
+        seconds,
+        tuple(problems),
+        below,
+        note or "",
     )
+
+
+def _as_is(label: str) -> str | None:
+    """The label unchanged: a head's labels are project labels already."""
+    return label
