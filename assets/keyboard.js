@@ -1,4 +1,5 @@
-// Keyboard shortcuts: 1-9 pick a label; ArrowRight/n next; ArrowLeft/p previous.
+// Keyboard shortcuts: 1-9 pick a label; ArrowRight/n next; ArrowLeft/p previous; s suggest
+// and a accept all shown suggestions (only while the Suggest controls are shown).
 // Ignored while typing in an input, a dropdown or a grid cell editor, in a side panel, and
 // while the annotate view is hidden (another tab is open).
 (function () {
@@ -28,6 +29,12 @@
       click("next"); event.preventDefault();
     } else if (event.key === "ArrowLeft" || event.key === "p") {
       click("prev"); event.preventDefault();
+    } else if (event.key === "s" || event.key === "a") {
+      const panel = document.getElementById("suggest-panel");
+      if (panel && panel.offsetParent !== null) {
+        click(event.key === "s" ? "suggest-button" : "suggest-accept-all");
+        event.preventDefault();
+      }
     }
   });
 })();

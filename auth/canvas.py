@@ -1,6 +1,7 @@
 """Whose records a callback may change: the image shown and the acting annotator (the
 signed-in account, or in local mode the remembered name; on an image that came back for a
-second pass, their repeat name). Shared by the annotation and history callbacks."""
+second pass, their repeat name), and whether assigned images let them. Shared by the
+annotation, history and suggestion callbacks."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from dash.exceptions import PreventUpdate
 from auth.session import acting_annotator
 from domain.editing import Canvas
 from domain.records_state import RecordsState, state_from_data
-from domain.repeats import repeat_name
+from domain.repeats import first_pass_of, repeat_name
+from storage.errors import StorageError
+from storage.runtime import current
 
 
 def canvas_of(image: dict[str, Any] | None, annotator: str | None) -> Canvas | None:
@@ -31,3 +34,21 @@ def editable_state(records: Any, canvas: Canvas | None) -> tuple[RecordsState, C
     if canvas is None or not state.belongs_to(canvas.image_key, canvas.annotator):
         raise PreventUpdate
     return state, canvas
+
+
+def not_assigned(image_key: str | None, annotator: str | None) -> str | None:
+    """Why this annotator may not change this image when images are assigned: it is
+    neither theirs nor free to claim again (their claim ran out and others took it)."""
+    assigned = current().assignments
+    who = first_pass_of(annotator or "")
+    if assigned is None or not image_key or not who:
+        return None
+    try:
+        if assigned.hold_or_claim(who, image_key):
+            return None
+    except StorageError:
+        return None  # the database is away: the save fails too, and is kept to retry
+    return (
+        f"{image_key} is not assigned to you: it has its {assigned.per_image} annotator(s). "
+        "Nothing was changed; press Next for an image that needs you."
+    )

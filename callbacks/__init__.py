@@ -9,7 +9,9 @@ from callbacks import (
     history,
     identity,
     labels,
+    model_jobs,
     navigation,
+    suggestions,
     views,
 )
 
@@ -22,6 +24,8 @@ __all__ = [
     "history",
     "identity",
     "labels",
+    "model_jobs",
     "navigation",
+    "suggestions",
     "views",
 ]

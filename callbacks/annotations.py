@@ -13,7 +13,7 @@ from typing import Any
 from dash import Input, Output, State, callback
 from dash.exceptions import PreventUpdate
 
-from auth.canvas import canvas_of, editable_state
+from auth.canvas import canvas_of, editable_state, not_assigned
 from auth.session import acting_annotator, acts_as
 from components import ids
 from components.feedback import MESSAGE_OUTPUTS, message
@@ -22,28 +22,9 @@ from domain.editing import apply_cell_edit, apply_shape_change, delete_records
 from domain.errors import DomainError
 from domain.records_state import RecordsState, known_of, state_from_data, tab_id_of
 from domain.relayout import parse_relayout
-from domain.repeats import first_pass_of
 from storage.autosave import autosave
 from storage.errors import StorageError
 from storage.runtime import current
-
-
-def _not_assigned(state: RecordsState) -> str | None:
-    """Why this annotator may not change this image when images are assigned: it is
-    neither theirs nor free to claim again (their claim ran out and others took it)."""
-    assigned = current().assignments
-    key, who = state.image_key, first_pass_of(state.annotator or "")
-    if assigned is None or not key or not who:
-        return None
-    try:
-        if assigned.hold_or_claim(who, key):
-            return None
-    except StorageError:
-        return None  # the database is away: the save fails too, and is kept to retry
-    return (
-        f"{key} is not assigned to you: it has its {assigned.per_image} annotator(s). "
-        "Nothing was changed; press Next for an image that needs you."
-    )
 
 
 def commit(
@@ -55,7 +36,7 @@ def commit(
             "This image's saved shapes could not be loaded, so "
             "changes are not accepted: reload the page."
         )
-    refused = _not_assigned(state)
+    refused = not_assigned(state.image_key, state.annotator)
     if refused:
         return replace(state, rev=state.rev + 1).to_data(), *message(refused, "warning")
     if records != state.records or state.unsaved:

@@ -1,4 +1,5 @@
-"""The Admin tab: accounts (add, change role or password, remove) and image assignment."""
+"""The Admin tab: accounts (add, change role or password, remove), image assignment and the
+detector (pre-annotate, train: components.model_jobs)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
+from components.model_jobs import model_jobs_card
 from domain.accounts import Account, Role
 
 
@@ -140,11 +142,12 @@ def _assignment_card() -> dbc.Card:
 
 
 def admin_tab() -> html.Div:
-    """Accounts beside assignment settings."""
+    """Accounts beside assignment settings; the detector under them."""
     return html.Div(
         [
             dcc.Store(id=ids.ADMIN_CHANGED),
             dbc.Row([dbc.Col(_accounts_card(), lg=7), dbc.Col(_assignment_card(), lg=5)]),
+            model_jobs_card(),
         ],
         className="mt-2",
     )

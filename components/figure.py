@@ -140,7 +140,12 @@ def image_figure(
                 "font": {"size": 16, "color": "#842029"},
             }
         ]
-    trace = {
+    return {"data": [base_trace(width, height)], "layout": layout}
+
+
+def base_trace(width: int, height: int) -> dict[str, Any]:
+    """The invisible two-point trace that makes the cartesian subplot (always data[0])."""
+    return {
         "type": "scatter",
         "x": [0, width],
         "y": [0, height],
@@ -149,4 +154,3 @@ def image_figure(
         "hoverinfo": "skip",
         "showlegend": False,
     }
-    return {"data": [trace], "layout": layout}

@@ -97,6 +97,8 @@ AGREEMENT_CACHE_KEY = "agreement-cache-key"  # {"fingerprint", "threshold"} of t
 AGREEMENT_RESULTS = "agreement-results"  # shown once a report exists
 AGREEMENT_CARDS = "agreement-cards"
 AGREEMENT_INTRA = "agreement-intra"  # each annotator against their own second pass
+AGREEMENT_MODELS = "agreement-models"  # each detector against the people's consensus
+AGREEMENT_WITHOUT_SUGGESTIONS = "agreement-without-suggestions"  # leave accepted ones out
 AGREEMENT_METRIC = "agreement-metric"
 AGREEMENT_HEATMAP = "agreement-heatmap"
 AGREEMENT_AREA = "agreement-area"
@@ -128,3 +130,27 @@ ADMIN_CLAIM_MINUTES = "admin-claim-minutes"
 ADMIN_REPEAT_PERCENT = "admin-repeat-percent"
 ADMIN_SETTINGS_SAVE = "admin-settings-save"
 ADMIN_SETTINGS_RESULT = "admin-settings-result"
+
+# --- suggestions
+SUGGESTIONS = "suggestions-store"  # a detector's undecided suggestions on the current image
+SUGGEST_PANEL = "suggest-panel"  # hidden when suggestions are off for this project
+SUGGEST_BUTTON = "suggest-button"  # key s
+SUGGEST_NOTE = "suggest-note"  # why Suggest is disabled, and how to switch it on
+SUGGEST_MIN_SCORE = "suggest-min-score"  # slider: suggestions below it are not shown
+SUGGEST_ACCEPT_ALL = "suggest-accept-all"  # key a
+SUGGEST_REJECT_ALL = "suggest-reject-all"
+SUGGEST_STATUS = "suggest-status"  # how many, from which model, how fast
+SUGGEST_LIST = "suggest-list"
+SUGGEST_ACCEPT = "suggest-accept"  # pattern-matching type: {"type": ..., "index": suggestion id}
+SUGGEST_REJECT = "suggest-reject"  # pattern-matching type, as SUGGEST_ACCEPT
+
+# --- admin model jobs (Admin tab: pre-annotate a batch, train; admin- ids are role-guarded)
+ADMIN_MODEL_VERSION = "admin-model-version"  # the detector's version now, with its head
+ADMIN_MODEL_BATCH = "admin-model-batch"
+ADMIN_MODEL_MIN_SCORE = "admin-model-min-score"
+ADMIN_MODEL_PREDICT = "admin-model-predict"  # the Pre-annotate button
+ADMIN_MODEL_PREDICT_PROGRESS = "admin-model-predict-progress"
+ADMIN_MODEL_PREDICT_RESULT = "admin-model-predict-result"
+ADMIN_MODEL_TRAIN = "admin-model-train"
+ADMIN_MODEL_TRAIN_PROGRESS = "admin-model-train-progress"
+ADMIN_MODEL_TRAIN_RESULT = "admin-model-train-result"

@@ -15,6 +15,7 @@ from components.agreement_tab import agreement_tab
 from components.exchange_panel import exchange_panel
 from components.figure import GRAPH_CONFIG
 from components.grid import column_defs
+from components.suggestions import suggestions_panel
 from domain.accounts import LOCAL, Role, Viewer
 from domain.labels import Label
 
@@ -228,6 +229,7 @@ def _annotate_view(labels: tuple[Label, ...]) -> dbc.Row:
             ),
             dbc.Col(
                 [
+                    suggestions_panel(),
                     html.H6("Your annotations on this image"),
                     dag.AgGrid(
                         id=ids.GRID,

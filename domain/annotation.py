@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
+from domain.sources import edited_source
+
 Kind = Literal["rect", "circle", "line", "polygon", "path"]
 KINDS: tuple[str, ...] = get_args(Kind)
 BOX_KINDS = ("rect", "circle", "line")
@@ -42,12 +44,17 @@ class Annotation:
     def with_geometry(
         self, coords: tuple[float, ...], points: tuple[Point, ...], now: datetime
     ) -> Annotation:
-        """A copy with new geometry and a fresh updated time."""
-        return replace(self, coords=coords, points=points, updated_at=now)
+        """A copy with new geometry and a fresh updated time (an accepted suggestion whose
+        geometry changes is marked edited)."""
+        changed = (coords, points) != (self.coords, self.points)
+        source = edited_source(self.source) if changed else self.source
+        return replace(self, coords=coords, points=points, updated_at=now, source=source)
 
     def with_label(self, label: str, now: datetime) -> Annotation:
-        """A copy with another label and a fresh updated time."""
-        return replace(self, label=label, updated_at=now)
+        """A copy with another label and a fresh updated time (an accepted suggestion given
+        another label is marked edited)."""
+        source = edited_source(self.source) if label != self.label else self.source
+        return replace(self, label=label, updated_at=now, source=source)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (for the browser's store)."""

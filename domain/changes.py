@@ -127,11 +127,16 @@ def shape_from_json(
     )
 
 
+# A labeler's decision on a model's suggestion, recorded beside the shape changes (an
+# accept in the transaction of the shape it creates); it changes no shape itself.
+DECISIONS = ("accept", "reject")
+
+
 @dataclass(frozen=True)
 class PastEvent:
     """What undo needs of a recorded event."""
 
-    action: str  # create, edit, delete, status
+    action: str  # create, edit, delete, status, or a decision (accept, reject)
     annotation_id: str | None
     before: Mapping[str, Any] | None
     after: Mapping[str, Any] | None
@@ -159,6 +164,8 @@ def plan_undo(
     conflicts: list[str] = []
     status: tuple[bool, str | None] = (False, None)
     for event in reversed(events):
+        if event.action in DECISIONS:
+            continue  # undoing an accept deletes its shape through the create event
         if event.action == "status":
             status = (True, (event.before or {}).get("status"))
             continue
@@ -191,6 +198,13 @@ def describe_event(
     action: str, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
 ) -> str:
     """A recorded change in a few words, e.g. 'relabelled person → car'."""
+    if action in DECISIONS:
+        suggested = before or {}
+        score = suggested.get("score")
+        named = f"{suggested.get('label', '?')} {suggested.get('kind', 'shape')}"
+        return f"{action}ed the suggested {named}" + (
+            f" ({score:.2f})" if isinstance(score, int | float) else ""
+        )
     if action == "status":
         old = (before or {}).get("status")
         new = (after or {}).get("status")

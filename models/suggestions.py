@@ -1,5 +1,5 @@
-"""A detector's findings as Concord shapes: under which annotator and source they are kept,
-and the records themselves, with the model's labels mapped onto the project's."""
+"""A detector's findings as Concord shapes, with the model's labels mapped onto the project's
+(the annotator and source they are kept under are domain.sources's)."""
 
 from __future__ import annotations
 
@@ -10,25 +10,9 @@ from datetime import datetime
 import numpy as np
 
 from domain.annotation import Annotation, Kind
+from domain.sources import MODEL_PREFIX, is_model, model_annotator, model_source
 from models.boxes import multiclass_nms
 from models.detector import Detection
-
-MODEL_PREFIX = "model:"
-
-
-def model_annotator(name: str) -> str:
-    """The annotator a detector's stored shapes belong to: model:<name>."""
-    return (MODEL_PREFIX + name)[:64]
-
-
-def model_source(name: str, version: str) -> str:
-    """Where a shape came from: model:<name>@<version>."""
-    return f"{MODEL_PREFIX}{name}@{version}"[:128]
-
-
-def is_model(annotator: str) -> bool:
-    """True for a detector's annotator name (model:<name>)."""
-    return annotator.startswith(MODEL_PREFIX)
 
 
 def suggestion_records(
@@ -87,3 +71,13 @@ def merged_by_label(
     groups = np.array([codes.setdefault(label_of(detections[n].label), len(codes)) for n in boxed])
     kept = {boxed[int(i)] for i in multiclass_nms(boxes, scores, groups)}
     return [found for n, found in enumerate(detections) if found.box is None or n in kept]
+
+
+__all__ = [
+    "MODEL_PREFIX",
+    "is_model",
+    "merged_by_label",
+    "model_annotator",
+    "model_source",
+    "suggestion_records",
+]

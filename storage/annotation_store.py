@@ -23,8 +23,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from domain.annotation import Annotation, utc_now
-from domain.changes import PastEvent, ShapeChange, plan_sync, plan_undo
+from domain.changes import DECISIONS, PastEvent, ShapeChange, plan_sync, plan_undo
 from domain.status import FINISHED, ImageStatus
+from domain.suggestions import Decision
 from storage.assignments import settle_claim
 from storage.errors import (
     EditConflict,
@@ -106,6 +107,7 @@ class StoredShape(NamedTuple):
     coords: tuple[float, ...]
     points: tuple[tuple[float, float], ...]
     score: float | None = None  # a detector's confidence, for its own shapes
+    source: str = "human"  # or model:<name>@<version>
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,7 @@ class AnnotationStore:
         known: Iterable[tuple[str, int]] | None = None,
         actor: str | None = None,
         writer: str | None = None,
+        decisions: Sequence[Decision] = (),
     ) -> tuple[Annotation, ...]:
         """Save what the browser holds for (image, annotator) in one transaction, with an
         event per change; the stored records (with their new versions) come back.
@@ -166,6 +169,8 @@ class AnnotationStore:
         With `known` ((id, version) last read), a shape someone changed since (another
         tab) is not overwritten: EditConflict, and nothing is written. Rows of other
         annotators are never touched. The image's status becomes 'done' with shapes.
+        `decisions` (accepted suggestions) are recorded in the same transaction, each only
+        if the shape it names was created by this save.
         """
         records = list(records)
         for record in records:
@@ -193,6 +198,12 @@ class AnnotationStore:
                 for change in plan.changes:
                     _apply(conn, change, writer)
                     log.shape(change)
+                created = {c.after.id for c in plan.changes if c.before is None and c.after}
+                for decision in decisions:
+                    if decision.shape_id in created:
+                        log.decision(
+                            image_key, annotator, decision.action, **decision.event_values()
+                        )
                 self._set_status_in(
                     conn, image_key, annotator, ImageStatus.DONE if plan.result else None, log
                 )
@@ -240,6 +251,20 @@ class AnnotationStore:
                 log.write(conn)
         except SQLAlchemyError as exc:
             raise SaveFailed(f"the database refused the status: {database_reason(exc)}") from None
+
+    def record_decisions(
+        self, image_key: str, annotator: str, decisions: Sequence[Decision], actor: str
+    ) -> None:
+        """Record decisions on suggestions that change no shape (rejects), in one
+        transaction, as one change (so one undo takes them back)."""
+        log = EventLog(actor)
+        for decision in decisions:
+            log.decision(image_key, annotator, decision.action, **decision.event_values())
+        try:
+            with self.engine.begin() as conn:
+                log.write(conn)
+        except SQLAlchemyError as exc:
+            raise SaveFailed(f"the database refused the decision: {database_reason(exc)}") from None
 
     def statuses_for(self, annotator: str) -> dict[str, str]:
         """image key -> status, for one annotator."""
@@ -290,6 +315,7 @@ class AnnotationStore:
             columns.kind,
             columns.geometry,
             columns.score,
+            columns.source,
         ).order_by(columns.image_key, columns.annotator, columns.created_at, columns.id)
         statuses = select(STATUSES.c.image_key, STATUSES.c.annotator, STATUSES.c.status)
         if annotator is not None:
@@ -309,8 +335,9 @@ class AnnotationStore:
                         tuple(geometry.get("coords") or ()),
                         tuple(tuple(p) for p in geometry.get("points") or ()),
                         score,
+                        source,
                     )
-                    for key, who, label, kind, geometry, score in conn.execute(shapes)
+                    for key, who, label, kind, geometry, score, source in conn.execute(shapes)
                 ]
                 status = {(r.image_key, r.annotator): r.status for r in conn.execute(statuses)}
         except SQLAlchemyError as exc:
@@ -439,6 +466,16 @@ class AnnotationStore:
                 for change in plan.changes:
                     _apply(conn, change)
                     log.shape(change)
+                for past_event in past:  # decisions are taken back too (the undo says so)
+                    if past_event.action in DECISIONS:
+                        log.decision(
+                            image_key,
+                            annotator,
+                            past_event.action,
+                            annotation_id=past_event.annotation_id,
+                            before=past_event.before,
+                            after=past_event.after,
+                        )
                 if plan.status[0]:
                     _put_status(conn, image_key, annotator, plan.status[1], log)
                 log.write(conn)

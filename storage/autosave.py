@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from domain.records_state import RecordsState, known_of
+from domain.suggestions import Decision
 from storage.annotation_store import AnnotationStore
 from storage.errors import EditConflict, StorageError
 
 
-def autosave(store: AnnotationStore, state: RecordsState, tab: str | None = None) -> RecordsState:
-    """Save the state's records from browser tab `tab`. The result holds them at their
-    stored versions, or, when another tab changed them first, the latest stored records and
-    a notice saying so, or (the database failing) the same records marked unsaved."""
+def autosave(
+    store: AnnotationStore,
+    state: RecordsState,
+    tab: str | None = None,
+    decisions: Sequence[Decision] = (),
+) -> RecordsState:
+    """Save the state's records from browser tab `tab` (with decisions on suggestions, in the
+    same transaction). The result holds them at their stored versions, or, when another tab
+    changed them first, the latest stored records and a notice saying so, or (the database
+    failing) the same records marked unsaved."""
     if state.image_key is None or state.annotator is None:
         return state
     rev = state.rev + 1
     try:
         saved = store.sync_image(
-            state.image_key, state.annotator, state.records, state.known, writer=tab
+            state.image_key,
+            state.annotator,
+            state.records,
+            state.known,
+            writer=tab,
+            decisions=decisions,
         )
     except EditConflict as conflict:
         try:

@@ -69,6 +69,11 @@ class EventLog:
             after={"status": after} if after else None,
         )
 
+    def decision(self, image_key: str, annotator: str, action: str, **values: Any) -> None:
+        """A labeler's accept or reject of a model's suggestion (values: annotation_id,
+        before = the suggestion, after = {"id": the shape an accept made})."""
+        self._add(image_key, annotator, action, **values)
+
     def write(self, conn: Any) -> None:
         """Append the collected events."""
         for start in range(0, len(self.rows), 1000):

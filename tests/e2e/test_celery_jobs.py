@@ -1,5 +1,6 @@
-"""With REDIS_URL, background jobs (export, import, agreement) run on a Celery worker: the
-Procfile's `worker` process, here started on a real redis-server and stopped by its PID."""
+"""With REDIS_URL, background jobs (export, import, agreement, pre-annotation) run on a
+Celery worker: the Procfile's `worker` process, here started on a real redis-server and
+stopped by its PID."""
 
 from __future__ import annotations
 
@@ -72,5 +73,26 @@ def test_an_export_runs_on_the_celery_worker(browser, celery_deployment, tmp_pat
     assert [(r["annotator"], r["kind"]) for r in exported] == [(name, "rect")]
     log = worker_log.read_text()
     assert "background_callback_" in log and "succeeded" in log, log[-2000:]
+    assert console.errors == []
+    context.close()
+
+
+def test_a_pre_annotation_runs_on_the_celery_worker(browser, celery_deployment):
+    from tests.e2e.test_model_jobs import pre_annotate
+
+    server, worker_log = celery_deployment
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    console = ConsoleLog(page)
+    page.goto(server.url)
+    sign_in(page, f"celery-{uuid.uuid4().hex[:6]}")
+    done_before = worker_log.read_text().count("succeeded")
+
+    summary = pre_annotate(page, "(top level)")
+
+    assert "stored as model:nanodet" in summary and "failed" not in summary
+    log = worker_log.read_text()
+    assert log.count("succeeded") > done_before, log[-2000:]  # the worker ran the job
     assert console.errors == []
     context.close()

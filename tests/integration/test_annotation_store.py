@@ -289,7 +289,7 @@ def test_export_rows_filter_by_annotator_and_key_prefix(store: AnnotationStore) 
         ("other/c.jpg", "alice"),
     ]
     assert alice_batch.shapes == [
-        ("batch/a.jpg", "alice", "person", "rect", (10.0, 20.5, 110.0, 220.25), ())
+        ("batch/a.jpg", "alice", "person", "rect", (10.0, 20.5, 110.0, 220.25), (), None, "human")
     ]
     assert alice_batch.statuses == {("batch/a.jpg", "alice"): "done"}
 
