@@ -22,6 +22,7 @@ from analysis.pairwise import THRESHOLDS, PairAgreement
 
 if TYPE_CHECKING:
     from analysis.intra import IntraRater
+    from analysis.model_scores import ModelScore
     from analysis.report import AgreementReport, Estimate
 
 SCHEMA_VERSION = 2
@@ -43,6 +44,7 @@ NULL_REASONS: dict[str, str] = {
     "fewer_than_two_annotators": "fewer than two annotators",
     "no_image_finished_by_all": "no image was finished by every annotator "
     "(Fleiss' kappa needs the same raters on every image)",
+    "no_model_objects": "the model drew nothing on the images compared",
 }
 
 UNITS: dict[str, str] = {
@@ -65,6 +67,8 @@ UNITS: dict[str, str] = {
     "seconds_per_image": "median active seconds per finished image; seconds",
     "alpha_effect": "label alpha of everyone - label alpha without this annotator; negative = "
     "the others agree more without them",
+    "precision": "a model's matched shapes / its shapes; fraction in [0, 1]",
+    "recall": "consensus objects a model matched / consensus objects; fraction in [0, 1]",
     "confusion": "rows: consensus label, columns: annotator's label; each row divided by its "
     "total (fractions; a row of zeros where the label never occurs in the consensus)",
 }
@@ -261,3 +265,54 @@ def _null_paths(data: dict[str, Any], prefix: str = "") -> list[str]:
         elif isinstance(value, dict) and key not in ("method", "confusion"):
             paths.extend(_null_paths(value, f"{prefix}{key}."))
     return paths
+
+
+def model_json(score: ModelScore) -> dict[str, Any]:
+    """One model against the people's consensus (analysis.model_scores)."""
+    no_match = "no_matched_pair" if score.matched == 0 else ""
+    data = {
+        "name": score.name,
+        "annotator": score.annotator,
+        "version": score.version,
+        "images": score.images,
+        "model_objects": score.model_objects,
+        "consensus_objects": score.consensus_objects,
+        "objects_matched": score.matched,
+        "precision": json_number(score.precision),
+        "recall": json_number(score.recall),
+        "f1": json_number(score.f1),
+        "label_kappa": json_number(score.label_kappa),
+        "log_area_ratio": json_number(score.log_area_ratio),
+        "dx": json_number(score.dx),
+        "dy": json_number(score.dy),
+        "per_label": [
+            with_null_reasons(
+                {
+                    "label": item.label,
+                    "model_objects": item.model_objects,
+                    "consensus_objects": item.consensus_objects,
+                    "objects_matched": item.matched,
+                    "precision": json_number(item.precision),
+                    "recall": json_number(item.recall),
+                },
+                {"precision": "no_model_objects", "recall": "no_consensus_objects"},
+            )
+            for item in score.per_label
+        ],
+    }
+    reasons = {
+        "precision": "no_model_objects",
+        "recall": "no_consensus_objects",
+        "f1": "no_images",
+        "label_kappa": no_match or "one_category",
+        "log_area_ratio": no_match,
+        "dx": no_match,
+        "dy": no_match,
+    }
+    return with_null_reasons(data, reasons)
+
+
+def suggestions_json(accepted_unchanged: int, left_out: bool) -> dict[str, Any]:
+    """How many of the people's shapes were accepted unchanged from a detector's
+    suggestion, and whether the report left them out."""
+    return {"accepted_unchanged": accepted_unchanged, "left_out": left_out}

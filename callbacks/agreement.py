@@ -26,7 +26,10 @@ from dash.exceptions import PreventUpdate
 
 from analysis.bias import EDGES
 from analysis.intra import first_passes, intra_rater
+from analysis.model_scores import accepted_suggestions, model_scores, split_models
+from analysis.model_scores import without_suggestions as without
 from analysis.report import AgreementReport, agreement_report, disagreement_by_image
+from analysis.report_json import model_json, suggestions_json
 from analysis.work import Work
 from auth.session import may
 from components import agreement_tab as tab
@@ -89,31 +92,44 @@ def _alert(text: str, color: str) -> dbc.Alert:
 
 
 def agreement_job(
-    threshold: float | None, cached: dict[str, Any] | None, report: Report
+    threshold: float | None,
+    cached: dict[str, Any] | None,
+    report: Report,
+    without_suggestions: bool = False,
 ) -> tuple[object, object, object]:
     """Report data, its cache key and a message; the data stays as it is (no_update)
-    when the stored annotations and the threshold are those of the report shown."""
+    when the stored annotations and the settings are those of the report shown."""
     services = current()
     level = round(float(threshold if threshold is not None else tab.THRESHOLD_DEFAULT), 2)
     report(5, "Reading annotations")
     try:
         key = {"fingerprint": fingerprint(services.store.export_rows()), "threshold": level}
+        if without_suggestions:
+            key["without_suggestions"] = True
         if cached == key:
             return no_update, no_update, _alert("Up to date: no annotation changed.", "info")
         # read after the fingerprint: a change in between makes the next Compute recompute
-        everything = load_work(services, repeats=True)
+        everything, models = split_models(load_work(services, repeats=True, models=True))
     except StorageError as exc:
         return no_update, no_update, _alert(f"Could not read the annotations: {exc}", "danger")
     report(20, "Measuring agreement")
+    accepted = accepted_suggestions(first_passes(everything))
+    if without_suggestions:
+        everything = without(everything)[0]
     work = first_passes(everything)  # second passes (repeats) only count against oneself
     result = agreement_report(work, level)
     report(90, "Ranking images")
     data = report_data(result, work, disagreement_by_image(work, level))
     data["intra_rater"] = [found.to_json() for found in intra_rater(everything, level)]
+    data["models"] = [model_json(found) for found in model_scores(work, models, level)]
+    data["suggestions"] = suggestions_json(accepted, without_suggestions)
     if not result.images:
         note = "No image has been finished by two or more annotators yet."
         return data, key, _alert(note, "warning")
     note = f"Computed at IoU ≥ {level:.2f} on {result.images:,} image(s) with 2+ annotators."
+    if accepted:
+        how = "left out" if without_suggestions else "counted"
+        note += f" {accepted:,} shape(s) accepted unchanged from suggestions, {how}."
     return data, key, _alert(note, "success")
 
 
@@ -124,6 +140,7 @@ def agreement_job(
     Input(ids.AGREEMENT_COMPUTE, "n_clicks"),
     State(ids.AGREEMENT_THRESHOLD, "value"),
     State(ids.AGREEMENT_CACHE_KEY, "data"),
+    State(ids.AGREEMENT_WITHOUT_SUGGESTIONS, "value"),
     background=True,
     progress=[Output(ids.AGREEMENT_PROGRESS, "value"), Output(ids.AGREEMENT_PROGRESS, "label")],
     running=[
@@ -137,13 +154,19 @@ def compute_agreement(
     clicks: int | None,
     threshold: float | None,
     cached: dict[str, Any] | None,
+    without_suggestions: bool | None = False,
 ) -> tuple[object, object, object]:
     """Compute the report in a background job (skipped when nothing changed)."""
     if not clicks:
         raise PreventUpdate
     # A background job runs in a forked process: its pooled connections are the parent's.
     current().store.engine.dispose(close=False)
-    return agreement_job(threshold, cached, lambda done, what: set_progress((done, what)))
+    return agreement_job(
+        threshold,
+        cached,
+        lambda done, what: set_progress((done, what)),
+        bool(without_suggestions),
+    )
 
 
 @callback(
@@ -295,3 +318,11 @@ def show_intra_rater(data: dict[str, Any] | None) -> object:
     if not data or not may(Role.REVIEWER):
         raise PreventUpdate
     return tab.intra_rater_table(data.get("intra_rater") or [])
+
+
+@callback(Output(ids.AGREEMENT_MODELS, "children"), Input(ids.AGREEMENT_REPORT, "data"))
+def show_models(data: dict[str, Any] | None) -> object:
+    """The models table, when a detector's shapes are stored (cli.py predict)."""
+    if not data or not may(Role.REVIEWER):
+        raise PreventUpdate
+    return tab.models_table(data.get("models") or [])

@@ -106,6 +106,12 @@ def _controls() -> dbc.Row:
                         marks=marks,
                         tooltip={"placement": "bottom", "always_visible": False},
                     ),
+                    dbc.Switch(
+                        id=ids.AGREEMENT_WITHOUT_SUGGESTIONS,
+                        label="Leave out shapes accepted unchanged from a model's suggestions",
+                        value=False,
+                        className="small mt-2",
+                    ),
                 ],
                 lg=6,
             ),
@@ -177,6 +183,7 @@ def agreement_tab() -> html.Div:
         [
             dbc.Row(id=ids.AGREEMENT_CARDS, className="g-3 mb-3"),
             html.Div(id=ids.AGREEMENT_INTRA, className="mb-3"),
+            html.Div(id=ids.AGREEMENT_MODELS, className="mb-3"),
             dbc.Row(
                 [
                     dbc.Col(
@@ -636,6 +643,41 @@ def intra_rater_table(rows: list[dict[str, Any]]) -> object:
     return html.Div(
         [
             html.H6("Same annotator twice (intra-rater, on images that came back)"),
+            html.Table([head, body], className="table table-sm small mb-0"),
+        ]
+    )
+
+
+def models_table(rows: list[dict[str, Any]]) -> object:
+    """Each detector measured like an annotator, against the people's consensus."""
+    if not rows:
+        return html.Div()
+    titles = ("Model", "Version", "Images", "Precision", "Recall", "F1", "Label kappa")
+    head = html.Thead(html.Tr([html.Th(t) for t in titles]))
+    body = html.Tbody(
+        [
+            html.Tr(
+                [
+                    html.Td(r["name"]),
+                    html.Td(r["version"] or "-"),
+                    html.Td(f"{r['images']:,}"),
+                    html.Td(number(r["precision"], 3)),
+                    html.Td(number(r["recall"], 3)),
+                    html.Td(number(r["f1"], 3)),
+                    html.Td(number(r["label_kappa"], 3)),
+                ],
+                title="; ".join(
+                    f"{item['label']}: precision {number(item['precision'], 2)}, "
+                    f"recall {number(item['recall'], 2)}"
+                    for item in r["per_label"]
+                ),
+            )
+            for r in rows
+        ]
+    )
+    return html.Div(
+        [
+            html.H6("Models against the people's consensus (not part of the people's alpha)"),
             html.Table([head, body], className="table table-sm small mb-0"),
         ]
     )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from analysis.intra import first_passes
 from analysis.work import Work, work_of
 from domain.annotation import Annotation
-from models.suggestions import is_model
+from domain.sources import is_model
 from storage.annotation_store import ExportRows
 from storage.images import batch_prefix, in_batch
 from storage.runtime import Services
@@ -38,6 +38,8 @@ def load_work(
             points=row.points,
             created_at=_EPOCH,
             updated_at=_EPOCH,
+            source=row.source,
+            score=row.score,
         )
         for number, row in enumerate(rows.shapes)
         if batch is None or in_batch(row.image_key, batch)
