@@ -4,6 +4,7 @@ python cli.py import PATH --format FORMAT [--annotator NAME]
 python cli.py export --format FORMAT [--annotator NAME] [--batch NAME] --out PATH
 python cli.py agreement [--iou 0.5] [--batch NAME] [--json] [--resamples 200] [--seed 0]
 python cli.py predict [--batch NAME] [--min-score 0.35] [--json]
+python cli.py train [--precision 0.9] [--json]
 python cli.py history --out events.csv [--annotator NAME] [--batch NAME]
 python cli.py migrate
 python cli.py add-user NAME --role ROLE [--file USERS_FILE] [--password-stdin] [--env]
@@ -141,6 +142,15 @@ UNDEFINED_SHOWN = {
 }
 
 
+def _suggestion_lines(data: dict[str, Any]) -> list[str]:
+    """How many shapes came unchanged from suggestions, and whether they were counted."""
+    found = data.get("suggestions") or {}
+    if not found.get("accepted_unchanged"):
+        return []
+    how = "left out" if found.get("left_out") else "counted (--without-suggestions leaves them out)"
+    return [f"Shapes accepted unchanged from suggestions: {found['accepted_unchanged']}, {how}"]
+
+
 def _method_lines(data: dict[str, Any]) -> list[str]:
     """How the numbers were made, and why the top-level ones that are '-' have no value."""
     interval = data.get("method", {}).get("interval")
@@ -169,6 +179,7 @@ def format_agreement(data: dict[str, Any]) -> str:
         f"Objects vs no objects, alpha: {_number(data.get('presence_alpha'))}; "
         f"Fleiss' kappa (images everyone finished): {_number(data.get('presence_kappa'))}",
         *_method_lines(data),
+        *_suggestion_lines(data),
         "",
         "Pairwise        a vs b: images   F1  mean IoU  label kappa",
     ]
@@ -189,6 +200,18 @@ def format_agreement(data: dict[str, Any]) -> str:
             f"{_number(row['miss_rate'], 2):>5} {_number(row['extra_per_image'], 2):>10} "
             f"{_number(row['label_kappa_vs_consensus']):>6}"
         )
+    if data.get("models"):
+        lines.append("\nModels against the people's consensus:")
+        lines.append(
+            f"  {'model':<22} {'images':>7} {'precision':>9} {'recall':>6} {'F1':>6} {'kappa':>6}"
+        )
+        for row in data["models"]:
+            name = f"{row['name']} {row['version']}"[:22]
+            lines.append(
+                f"  {name:<22} {row['images']:>7} {_number(row['precision']):>9} "
+                f"{_number(row['recall']):>6} {_number(row['f1']):>6} "
+                f"{_number(row['label_kappa']):>6}"
+            )
     if data.get("intra_rater"):
         lines.append("\nSame annotator twice (images that came back, REPEAT_PERCENT):")
         lines.append(f"  {'annotator':<12} {'images':>7} {'alpha':>6} {'F1':>6} {'IoU':>6}")
@@ -203,7 +226,14 @@ def format_agreement(data: dict[str, Any]) -> str:
 def run_agreement(args: argparse.Namespace) -> str:
     """The agreement report, as text or JSON."""
     from analysis.intra import first_passes, intra_rater
+    from analysis.model_scores import (
+        accepted_suggestions,
+        model_scores,
+        split_models,
+        without_suggestions,
+    )
     from analysis.report import agreement_report
+    from analysis.report_json import model_json, suggestions_json
     from workflows.agreement import load_work
 
     if not 0 < args.iou <= 1:
@@ -212,13 +242,17 @@ def run_agreement(args: argparse.Namespace) -> str:
         raise CliError(f"--resamples {args.resamples} is negative (0 leaves intervals out)")
     if args.seed < 0:
         raise CliError(f"--seed {args.seed} is negative")
-    everything = load_work(_services(), args.batch, repeats=True)
-    data = agreement_report(
-        first_passes(everything), args.iou, resamples=args.resamples, seed=args.seed
-    ).to_json()
+    everything, models = split_models(load_work(_services(), args.batch, True, models=True))
+    accepted = accepted_suggestions(first_passes(everything))
+    if args.without_suggestions:
+        everything = without_suggestions(everything)[0]
+    people = first_passes(everything)
+    data = agreement_report(people, args.iou, resamples=args.resamples, seed=args.seed).to_json()
     data["intra_rater"] = [
         found.to_json() for found in intra_rater(everything, args.iou, args.resamples, args.seed)
     ]
+    data["models"] = [model_json(found) for found in model_scores(people, models, args.iou)]
+    data["suggestions"] = suggestions_json(accepted, args.without_suggestions)
     if args.json:
         return json.dumps(data, indent=2, allow_nan=False)
     return format_agreement(data)
@@ -246,9 +280,12 @@ def run_predict(args: argparse.Namespace) -> str:
     def detect(pixels: Any) -> Any:
         return run_detector(detector, pixels, args.min_score, args.timeout)
 
-    report = predict_images(
-        services, keys, detect, detector.name, detector.version, label_map.project_label
-    )
+    try:
+        report = predict_images(
+            services, keys, detect, detector.name, detector.version, label_map.project_label
+        )
+    except DetectorError as exc:  # a trained label head that cannot be read
+        raise CliError(str(exc)) from None
     if args.json:
         return json.dumps(
             {
@@ -260,11 +297,37 @@ def run_predict(args: argparse.Namespace) -> str:
                 "dropped": report.dropped,
                 "seconds": round(report.seconds, 3),
                 "problems": list(report.problems),
+                "head_note": report.head_note,
             },
             indent=2,
         )
     problems = "".join(f"\n  {problem}" for problem in report.problems)
     return f"predicted {report.summary()}{problems}"
+
+
+def run_train(args: argparse.Namespace) -> str:
+    """Learn a label head and score thresholds from people's shapes; the new version."""
+    from models.detector import DetectorError
+    from models.learning import TrainingError
+    from models.loading import load_detector
+    from workflows.training import train_from_corrections
+
+    if not 0 < args.precision <= 1:
+        raise CliError(f"--precision {args.precision} is outside (0, 1]")
+    settings = load_settings()
+    try:
+        detector = load_detector(settings.detector)
+    except DetectorError as exc:
+        raise CliError(str(exc)) from None
+    if detector is None:
+        raise CliError("DETECTOR=none: no detector to learn for (set DETECTOR=nanodet)")
+    try:
+        report = train_from_corrections(_services(), detector, args.precision)
+    except TrainingError as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        return json.dumps(report.to_json(), indent=2, allow_nan=False)
+    return report.summary()
 
 
 def run_history(args: argparse.Namespace) -> str:
@@ -394,6 +457,12 @@ def parser() -> argparse.ArgumentParser:
     agree.add_argument(
         "--seed", type=int, default=0, help="the bootstrap's random seed (default %(default)s)"
     )
+    agree.add_argument(
+        "--without-suggestions",
+        action="store_true",
+        help="leave out shapes people accepted unchanged from a detector's suggestion (they "
+        "anchor everyone to the same boxes); the report says how many there were",
+    )
     agree.set_defaults(run=run_agreement)
 
     predict = commands.add_parser(
@@ -416,6 +485,25 @@ def parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("--json", action="store_true", help="print a JSON object")
     predict.set_defaults(run=run_predict)
+
+    train = commands.add_parser(
+        "train",
+        help="learn labels and score thresholds from people's corrections",
+        description="Fit, from people's finished shapes and the detector's stored shapes "
+        "(python cli.py predict) on the same images, a label head that relabels the "
+        "detector's boxes (and proposes the label of a drawn box) and, per label, the lowest "
+        "score threshold that reaches the target precision. Saves them as the detector's next "
+        "version under DATA_DIR/models/, which predict applies from then on, and prints it "
+        "with the label accuracy on held-out images before and after.",
+    )
+    train.add_argument(
+        "--precision",
+        type=float,
+        default=0.9,
+        help="the precision each label's score threshold must reach (default %(default)s)",
+    )
+    train.add_argument("--json", action="store_true", help="print a JSON object")
+    train.set_defaults(run=run_train)
 
     history = commands.add_parser(
         "history",

@@ -1,6 +1,7 @@
 """Take the README's screenshots from the running app in headless Chromium: the annotate
-view, the Import / Export panel after an export (exchange-panel.png beside it) and the
-Agreement tab with three annotators (agreement-tab.png).
+view (three shapes drawn, and the model's suggestion), the Import / Export panel after an
+export (exchange-panel.png beside it) and the Agreement tab with three annotators
+(agreement-tab.png).
 
 Usage: python scripts/screenshot.py [docs/screenshot.png]
 """
@@ -39,6 +40,8 @@ def main(target: Path) -> None:
             choose_tool(page, "Draw closed freeform")
             drag(page, [(405, 60), (430, 40), (440, 200), (400, 210)])  # the shuttle
             wait_rows(page, 3)
+            page.locator("body").press("s")  # Suggest: the built-in model's person, dashed
+            page.wait_for_selector("#suggest-list .suggestion-row", timeout=30_000)
             page.mouse.move(5, 5)
             page.wait_for_timeout(500)
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -240,6 +240,14 @@ def test_predict_with_a_plugin_stores_the_models_shapes(
 ) -> None:
     plugin = {**env, "DETECTOR": "tests.unit.plugin_detector:make", "LABELS": "car,bike,object"}
 
+    rows = [
+        "image,annotator,label,kind,x0,y0,x1,y1,points",
+        "site/a.jpg,ann,car,rect,1,2,30,40,",
+        "site/a.jpg,bob,car,rect,2,2,31,41,",
+    ]
+    (tmp_path / "people.csv").write_text("\n".join(rows) + "\n")
+    assert run(plugin, "import", str(tmp_path / "people.csv"), "--format", "csv").returncode == 0
+
     result = run(plugin, "predict", "--json", "--min-score", "0.1")
     out = tmp_path / "model.json"
     exported = run(
@@ -254,7 +262,14 @@ def test_predict_with_a_plugin_stores_the_models_shapes(
     assert exported.returncode == 0, exported.stderr
     coco = json.loads(out.read_text())
     assert coco["annotations"] and all(0 <= a["score"] <= 1 for a in coco["annotations"])
-    assert "model:fake" not in json.loads(agreement.stdout)["annotators"]  # people only
+    report = json.loads(agreement.stdout)
+    assert report["annotators"] == ["ann", "bob"]  # people only
+    [fake] = report["models"]  # the model measured against them, on the one image they did
+    assert (fake["name"], fake["version"], fake["images"]) == ("fake", "1.0", 1)
+    assert (fake["precision"], fake["recall"], fake["objects_matched"]) == (1.0, 1.0, 1)
+    assert report["suggestions"] == {"accepted_unchanged": 0, "left_out": False}
+    strict = run(plugin, "agreement", "--json", "--without-suggestions")
+    assert json.loads(strict.stdout)["suggestions"]["left_out"] is True
 
 
 def test_predict_refuses_clearly_without_a_detector(env: dict[str, str]) -> None:
