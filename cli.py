@@ -258,21 +258,30 @@ def run_agreement(args: argparse.Namespace) -> str:
     return format_agreement(data)
 
 
+def _configured_detector(spec: str, missing: str) -> Any:
+    """The DETECTOR's detector, loaded; CliError saying why when there is none."""
+    from models.detector import DetectorError
+    from models.loading import load_detector
+
+    try:
+        detector = load_detector(spec)
+    except DetectorError as exc:
+        raise CliError(str(exc)) from None
+    if detector is None:
+        raise CliError(f"DETECTOR=none: {missing} (set DETECTOR=nanodet)")
+    return detector
+
+
 def run_predict(args: argparse.Namespace) -> str:
     """Run the configured detector over the images and store its shapes as model:<name>."""
     from models.detector import DetectorError
-    from models.loading import load_detector, run_detector
+    from models.loading import run_detector
     from workflows.predict import batch_keys, predict_images
 
     if not 0 <= args.min_score <= 1:
         raise CliError(f"--min-score {args.min_score} is outside [0, 1]")
     settings = load_settings()
-    try:
-        detector = load_detector(settings.detector)
-    except DetectorError as exc:
-        raise CliError(str(exc)) from None
-    if detector is None:
-        raise CliError("DETECTOR=none: no detector is configured (set DETECTOR=nanodet)")
+    detector = _configured_detector(settings.detector, "no detector is configured")
     services = _services()
     keys = batch_keys(services, args.batch)
     label_map = settings.label_mapping
@@ -287,40 +296,19 @@ def run_predict(args: argparse.Namespace) -> str:
     except DetectorError as exc:  # a trained label head that cannot be read
         raise CliError(str(exc)) from None
     if args.json:
-        return json.dumps(
-            {
-                "detector": report.detector,
-                "version": report.version,
-                "annotator": report.annotator,
-                "images": report.images,
-                "suggestions": report.suggestions,
-                "dropped": report.dropped,
-                "seconds": round(report.seconds, 3),
-                "problems": list(report.problems),
-                "head_note": report.head_note,
-            },
-            indent=2,
-        )
+        return json.dumps(report.to_json(), indent=2)
     problems = "".join(f"\n  {problem}" for problem in report.problems)
     return f"predicted {report.summary()}{problems}"
 
 
 def run_train(args: argparse.Namespace) -> str:
     """Learn a label head and score thresholds from people's shapes; the new version."""
-    from models.detector import DetectorError
     from models.learning import TrainingError
-    from models.loading import load_detector
     from workflows.training import train_from_corrections
 
     if not 0 < args.precision <= 1:
         raise CliError(f"--precision {args.precision} is outside (0, 1]")
-    settings = load_settings()
-    try:
-        detector = load_detector(settings.detector)
-    except DetectorError as exc:
-        raise CliError(str(exc)) from None
-    if detector is None:
-        raise CliError("DETECTOR=none: no detector to learn for (set DETECTOR=nanodet)")
+    detector = _configured_detector(load_settings().detector, "no detector to learn for")
     try:
         report = train_from_corrections(_services(), detector, args.precision)
     except TrainingError as exc:

@@ -41,6 +41,21 @@ class PredictReport:
     below_threshold: int = 0  # detections under their label's threshold (a trained head's)
     head_note: str = ""  # why a trained label head was not used
 
+    def to_json(self) -> dict[str, object]:
+        """What cli.py predict --json prints."""
+        return {
+            "detector": self.detector,
+            "version": self.version,
+            "annotator": self.annotator,
+            "images": self.images,
+            "suggestions": self.suggestions,
+            "dropped": self.dropped,
+            "below_threshold": self.below_threshold,
+            "seconds": round(self.seconds, 3),
+            "problems": list(self.problems),
+            "head_note": self.head_note,
+        }
+
     def summary(self) -> str:
         """One line for the command line and the job's message."""
         failed = f", {len(self.problems)} image(s) failed" if self.problems else ""
