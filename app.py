@@ -30,7 +30,14 @@ def background_jobs(redis_url: str) -> tuple[object | None, object]:
     from celery import Celery
 
     queue = Celery("concord", broker=redis_url, backend=redis_url)
-    queue.conf.update(broker_connection_retry_on_startup=True, result_expires=3600)
+    # One unacknowledged task per worker slot: a long job never holds back a queued one
+    # (a pre-annotation's chunk helpers spread over the idle workers).
+    queue.conf.update(
+        broker_connection_retry_on_startup=True, result_expires=3600, worker_prefetch_multiplier=1
+    )
+    from jobs import fanout_tasks
+
+    fanout_tasks.register(queue)  # pre-annotation fans out over the workers
     return queue, CeleryManager(queue, expire=3600)
 
 

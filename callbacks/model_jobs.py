@@ -17,18 +17,22 @@ import dash_bootstrap_components as dbc
 import numpy as np
 from dash import Input, Output, State, callback
 from dash.exceptions import PreventUpdate
+from redis.exceptions import RedisError
 
 from auth.session import may
 from components import ids
 from components.model_jobs import ALL, batch_options, job_result
 from domain.accounts import Role
-from models.detector import Detection, DetectorError
+from jobs.fanout_tasks import HELPERS, launcher
+from models.detector import Detection, Detector, DetectorError
 from models.head import current_version
 from models.learning import TrainingError
 from models.loading import run_detector
 from storage.errors import StorageError
+from storage.fanout_board import redis_board
 from storage.runtime import Services, current
-from workflows.predict import batch_keys, predict_images
+from workflows.fanout import fan_out
+from workflows.predict import PredictReport, batch_keys, predict_images
 from workflows.suggest import detector_for
 from workflows.training import train_from_corrections
 
@@ -80,24 +84,35 @@ def min_score_of(value: Any) -> float:
 
 def preannotate_job(batch: Any, min_score: Any, report: Report) -> dbc.Alert:
     """Run the detector over a batch (ALL: every batch) and store its shapes; what it did,
-    or why nothing was done."""
+    or why nothing was done. With Celery (REDIS_URL) the batch is fanned out in chunks over
+    the workers (workflows.fanout); otherwise it runs here."""
     services = current()
     try:
         score = min_score_of(min_score)
         detector = detector_for(services.settings.detector)
         keys = batch_keys(services, None if batch in (None, ALL) else str(batch))
-
-        def detect(pixels: np.ndarray) -> list[Detection]:
-            return run_detector(detector, pixels, score, PREDICT_TIMEOUT_S)
-
-        label_of = services.settings.label_mapping.project_label
-        done = predict_images(
-            services, keys, detect, detector.name, detector.version, label_of, report
-        )
-    except (ValueError, DetectorError, StorageError) as exc:
+        launch = launcher()
+        if services.settings.redis_url and launch is not None:
+            board = redis_board(services.settings.redis_url)
+            done = fan_out(services, board, keys, score, PREDICT_TIMEOUT_S, launch, HELPERS, report)
+        else:
+            done = _predict_here(services, detector, keys, score, report)
+    except (ValueError, DetectorError, StorageError, RedisError) as exc:
         return job_result("Nothing pre-annotated:", [str(exc)], [], ok=False)
     title = f"Pre-annotated with {done.detector} {done.version}:"
     return job_result(title, [done.summary()], done.problems, ok=True)
+
+
+def _predict_here(
+    services: Services, detector: Detector, keys: list[str], score: float, report: Report
+) -> PredictReport:
+    """Pre-annotate in this process (no Celery: the local job runner)."""
+
+    def detect(pixels: np.ndarray) -> list[Detection]:
+        return run_detector(detector, pixels, score, PREDICT_TIMEOUT_S)
+
+    label_of = services.settings.label_mapping.project_label
+    return predict_images(services, keys, detect, detector.name, detector.version, label_of, report)
 
 
 def train_job(report: Report) -> dbc.Alert:

@@ -120,3 +120,17 @@ def write_square_images(folder: Any, count: int, seed: int = 0) -> dict[str, tup
         Image.fromarray(pixels.clip(0, 255).astype(np.uint8)).save(folder / name)
         truth[name] = (colour, (x0, y0, x0 + side, y0 + side))
     return truth
+
+
+class SlowDetector(FakeDetector):
+    """The working fake, 0.2 s per image: a fan-out test's kill lands mid-chunk."""
+
+    def detect(self, image: np.ndarray, min_score: float) -> list[dict[str, Any]]:
+        import time
+
+        time.sleep(0.2)
+        return self.answer
+
+
+def slow() -> FakeDetector:
+    return SlowDetector([{"label": "car", "score": 0.9, "box": [1, 2, 30, 40]}])

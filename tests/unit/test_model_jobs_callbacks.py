@@ -175,3 +175,38 @@ def test_the_request_guard_refuses_the_model_jobs_to_everyone_but_admins() -> No
     assert len(specs) == 3  # the card, Pre-annotate, Train
     for spec in specs:
         assert role_needed(callback_ids(spec)) == Role.ADMIN, spec["output"]
+
+
+def test_with_redis_a_pre_annotation_fans_out_in_chunks_over_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.unit.test_fanout import FakeBoard
+
+    make_batch(tmp_path / "images" / "site", [(80, 60)] * 3)
+    services = install_services(tmp_path, DETECTOR=FAKE, REDIS_URL="redis://127.0.0.1:1/0")
+    board, sent = FakeBoard(), []
+    monkeypatch.setattr(jobs, "redis_board", lambda url: board)
+    monkeypatch.setattr(jobs, "launcher", lambda: sent.append)
+    progress = Progress()
+
+    result = jobs.run_preannotate(progress, 1, "site", 0.5)
+
+    assert result.color == "success"
+    assert "3 image(s), 3 suggestion(s) stored as model:fake" in text(result)
+    assert len(sent) == jobs.HELPERS  # helpers were asked for; nobody else took a chunk here
+    assert progress.calls[0][0] == 0 and progress.calls[-1] == (100, "1 of 1 chunk(s) done")
+    assert board.empty()
+    assert len(services.store.annotations_for("site/img03.jpg", "model:fake")) == 1
+
+
+def test_with_redis_gone_nothing_is_pre_annotated_and_the_job_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_batch(tmp_path / "images" / "site", [(80, 60)])
+    install_services(tmp_path, DETECTOR=FAKE, REDIS_URL="redis://127.0.0.1:1/0")
+    monkeypatch.setattr(jobs, "launcher", lambda: lambda run: None)
+
+    result = jobs.run_preannotate(Progress(), 1, "site", 0.5)
+
+    assert result.color == "danger"
+    assert "Nothing pre-annotated:" in text(result) and "127.0.0.1:1" in text(result)
