@@ -25,6 +25,7 @@ from domain.relayout import parse_relayout
 from storage.autosave import autosave
 from storage.errors import StorageError
 from storage.runtime import current
+from workflows.label_hint import hint_drawn
 
 
 def commit(
@@ -95,6 +96,7 @@ def on_figure_change(
     change = parse_relayout(relayout, [r.id for r in state.records])
     if change.is_empty and not change.problems:
         raise PreventUpdate  # zoom, pan, autosize, dragmode...
+    change = hint_drawn(current(), canvas, change, label or "")  # the head's label, if sure
     result = apply_shape_change(
         state.records,
         change,

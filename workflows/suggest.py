@@ -117,6 +117,13 @@ def detector_for(spec: str) -> Detector:
     return found
 
 
+def loaded_detector(spec: str) -> Detector | None:
+    """The detector DETECTOR names if this process has loaded it already, else None (loads
+    nothing)."""
+    with _loading:
+        return _loaded.get(spec)
+
+
 def forget_detectors() -> None:
     """Drop the loaded detectors (tests switch DETECTOR between cases)."""
     with _loading:
