@@ -46,6 +46,7 @@ class Settings:
     detector: str = DEFAULT_DETECTOR  # nanodet, none, module:factory or an ML backend's URL
     label_map: str = ""  # model classes -> project labels; empty: the default mapping
     suggestions: str = "auto"  # auto, on or off: offer the detector's shapes while annotating
+    retrain_every: int = 0  # retrain the label head after every N finished images; 0: never
 
     @property
     def sign_in_configured(self) -> bool:
@@ -175,6 +176,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         annotators_per_image=_int(env, "ANNOTATORS_PER_IMAGE", 0, 0, 100) or None,
         claim_minutes=_int(env, "CLAIM_MINUTES", 30, 1, 24 * 60),
         repeat_percent=_int(env, "REPEAT_PERCENT", 0, 0, 50),
+        retrain_every=_int(env, "RETRAIN_EVERY", 0, 0, 1_000_000),
         detector=detector,
         label_map=_label_map(env, labels),
         suggestions=_suggestions(env, detector),

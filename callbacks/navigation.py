@@ -32,6 +32,7 @@ from storage.errors import StorageError
 from storage.images import ROOT_BATCH, batch_prefix, in_batch
 from storage.positions import Place, first_place, place_from_data, settle, step
 from storage.runtime import current, repeat_share
+from workflows.retraining import maybe_retrain
 
 chance = random.random  # replaced in tests to make repeats certain
 
@@ -122,6 +123,8 @@ def navigate(
     if target == here:  # Skip / No objects on the last image: stay, but show the change
         rev = (position or {}).get("rev", 0)
         return {**here.to_data(), "rev": rev + 1}, *_moved_to(here)[1:], *message(None)
+    if forward:
+        maybe_retrain(current())  # RETRAIN_EVERY: one worker retrains in the background
     return *_moved_to(target, extra), *message(None)
 
 

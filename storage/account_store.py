@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, delete, insert, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from domain.accounts import Account, parse_role
 from domain.annotation import utc_now
@@ -124,6 +124,19 @@ class AppSettings:
     def get(self, name: str) -> str | None:
         """The value an admin set, or None."""
         return self._cache.get("*", self._read_all).get(name)
+
+    def claim(self, name: str, value: str) -> bool:
+        """Set a value that is not set yet: True for the one caller, among all workers, whose
+        insert made it (the name is the table's primary key); False when it was set."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(APP_SETTINGS).values(name=name, value=value))
+        except IntegrityError:
+            return False
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot save the setting: {database_reason(exc)}") from None
+        self._cache.clear()
+        return True
 
     def put(self, name: str, value: str | None) -> None:
         """Set a value, or with None go back to the environment's default."""

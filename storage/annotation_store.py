@@ -14,6 +14,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
     select,
     tuple_,
@@ -24,6 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from domain.annotation import Annotation, utc_now
 from domain.changes import DECISIONS, PastEvent, ShapeChange, plan_sync, plan_undo
+from domain.repeats import REPEAT_SUFFIX
+from domain.sources import MODEL_PREFIX
 from domain.status import FINISHED, ImageStatus
 from domain.suggestions import Decision
 from storage.assignments import settle_claim
@@ -276,6 +279,23 @@ class AnnotationStore:
                 return {row.image_key: row.status for row in conn.execute(query)}
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read statuses: {database_reason(exc)}") from None
+
+    def count_finished_by_people(self) -> int:
+        """(image, person) pairs finished (done or empty): not a detector's (model:<name>)
+        nor a second pass (name#repeat)."""
+        column = STATUSES.c
+        query = (
+            select(func.count())
+            .select_from(STATUSES)
+            .where(column.status.in_(FINISHED))
+            .where(~column.annotator.startswith(MODEL_PREFIX, autoescape=True))
+            .where(~column.annotator.endswith(REPEAT_SUFFIX, autoescape=True))
+        )
+        try:
+            with self.engine.connect() as conn:
+                return int(conn.execute(query).scalar() or 0)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot count finished images: {database_reason(exc)}") from None
 
     def finished_in_order(self, annotator: str, key_prefix: str = "") -> list[str]:
         """The images the annotator finished (done or no objects), in the order they did."""
