@@ -275,8 +275,7 @@ def _configured_detector(spec: str, missing: str) -> Any:
 def run_predict(args: argparse.Namespace) -> str:
     """Run the configured detector over the images and store its shapes as model:<name>."""
     from models.detector import DetectorError
-    from models.loading import run_detector
-    from workflows.predict import batch_keys, predict_images
+    from workflows.predict import batch_keys, predict_with
 
     if not 0 <= args.min_score <= 1:
         raise CliError(f"--min-score {args.min_score} is outside [0, 1]")
@@ -284,15 +283,8 @@ def run_predict(args: argparse.Namespace) -> str:
     detector = _configured_detector(settings.detector, "no detector is configured")
     services = _services()
     keys = batch_keys(services, args.batch)
-    label_map = settings.label_mapping
-
-    def detect(pixels: Any) -> Any:
-        return run_detector(detector, pixels, args.min_score, args.timeout)
-
     try:
-        report = predict_images(
-            services, keys, detect, detector.name, detector.version, label_map.project_label
-        )
+        report = predict_with(services, detector, keys, args.min_score, args.timeout)
     except DetectorError as exc:  # a trained label head that cannot be read
         raise CliError(str(exc)) from None
     if args.json:

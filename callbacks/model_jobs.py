@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 import dash_bootstrap_components as dbc
-import numpy as np
 from dash import Input, Output, State, callback
 from dash.exceptions import PreventUpdate
 from redis.exceptions import RedisError
@@ -24,15 +23,14 @@ from components import ids
 from components.model_jobs import ALL, batch_options, job_result
 from domain.accounts import Role
 from jobs.fanout_tasks import HELPERS, launcher
-from models.detector import Detection, Detector, DetectorError
+from models.detector import Detector, DetectorError
 from models.head import current_version
 from models.learning import TrainingError
-from models.loading import run_detector
 from storage.errors import StorageError
 from storage.fanout_board import redis_board
 from storage.runtime import Services, current
 from workflows.fanout import fan_out
-from workflows.predict import PredictReport, batch_keys, predict_images
+from workflows.predict import PredictReport, batch_keys, predict_with
 from workflows.suggest import detector_for
 from workflows.training import train_from_corrections
 
@@ -108,11 +106,7 @@ def _predict_here(
 ) -> PredictReport:
     """Pre-annotate in this process (no Celery: the local job runner)."""
 
-    def detect(pixels: np.ndarray) -> list[Detection]:
-        return run_detector(detector, pixels, score, PREDICT_TIMEOUT_S)
-
-    label_of = services.settings.label_mapping.project_label
-    return predict_images(services, keys, detect, detector.name, detector.version, label_of, report)
+    return predict_with(services, detector, keys, score, PREDICT_TIMEOUT_S, report)
 
 
 def train_job(report: Report) -> dbc.Alert:

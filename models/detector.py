@@ -60,7 +60,7 @@ def checked_detections(raw: object, width: int, height: int) -> list[Detection]:
         label, raw_score = item.get("label"), item.get("score")
         if not isinstance(label, str) or not label:
             raise DetectorError(f"{where} has no label")
-        score = float(raw_score) if _is_number(raw_score) else math.nan  # type: ignore[arg-type]
+        score = float(raw_score) if is_number(raw_score) else math.nan  # type: ignore[arg-type]
         if not 0.0 <= score <= 1.0:
             raise DetectorError(
                 f"{where} ({label}) has score {raw_score!r}, not a number in [0, 1]"
@@ -76,14 +76,15 @@ def checked_detections(raw: object, width: int, height: int) -> list[Detection]:
     return found
 
 
-def _is_number(value: object) -> bool:
+def is_number(value: object) -> bool:
+    """A finite int or float (a bool is not a number here)."""
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _box(
     raw: object, label: str, score: float, width: int, height: int, where: str
 ) -> Detection | None:
-    if not isinstance(raw, list | tuple) or len(raw) != 4 or not all(map(_is_number, raw)):
+    if not isinstance(raw, list | tuple) or len(raw) != 4 or not all(map(is_number, raw)):
         raise DetectorError(f"{where} ({label}): box {raw!r} is not four numbers x0, y0, x1, y1")
     x0, y0, x1, y1 = (float(v) for v in raw)
     x0, x1 = sorted((min(max(x0, 0.0), width), min(max(x1, 0.0), width)))
@@ -101,11 +102,7 @@ def _polygon(
         raise DetectorError(f"{where} ({label}): points must be a list of 3 or more [x, y]")
     points = []
     for point in raw:
-        if (
-            not isinstance(point, list | tuple)
-            or len(point) != 2
-            or not all(map(_is_number, point))
-        ):
+        if not isinstance(point, list | tuple) or len(point) != 2 or not all(map(is_number, point)):
             raise DetectorError(f"{where} ({label}): point {point!r} is not [x, y]")
         x, y = float(point[0]), float(point[1])
         points.append((round(min(max(x, 0.0), width), 2), round(min(max(y, 0.0), height), 2)))

@@ -29,7 +29,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 from PIL import Image
 
-from models.detector import DetectorError
+from models.detector import DetectorError, is_number
 
 MAX_ANSWER_BYTES = 50_000_000
 SNIPPET = 120
@@ -270,14 +270,14 @@ def _label(value: dict[str, Any], kind: str, by_id: object, where: str) -> str:
 
 def _rectangle(value: dict[str, Any], width: int, height: int, where: str) -> dict[str, Any]:
     numbers = [value.get(key) for key in ("x", "y", "width", "height")]
-    if not all(_is_number(n) for n in numbers):
+    if not all(is_number(n) for n in numbers):
         raise DetectorError(
             f"{where}: x, y, width, height must be numbers (percent): {_shown(value)}"
         )
     x, y, w, h = (float(n) for n in numbers)  # type: ignore[arg-type]
     x0, y0, dx, dy = x * width / 100, y * height / 100, w * width / 100, h * height / 100
     rotation = value.get("rotation", 0) or 0
-    if not _is_number(rotation):
+    if not is_number(rotation):
         raise DetectorError(f"{where}: rotation {rotation!r} is not a number of degrees")
     if float(rotation) % 360 == 0:
         return {"box": [x0, y0, x0 + dx, y0 + dy]}
@@ -294,22 +294,14 @@ def _points(value: dict[str, Any], width: int, height: int, where: str) -> list[
         raise DetectorError(f"{where} has no 'points' list: {_shown(value)}")
     points = []
     for point in raw:
-        if (
-            not isinstance(point, list | tuple)
-            or len(point) != 2
-            or not all(map(_is_number, point))
-        ):
+        if not isinstance(point, list | tuple) or len(point) != 2 or not all(map(is_number, point)):
             raise DetectorError(f"{where}: point {_shown(point)} is not [x, y] in percent")
         points.append([float(point[0]) * width / 100, float(point[1]) * height / 100])
     return points
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _below(score: object, min_score: float) -> bool:
-    return _is_number(score) and float(score) < min_score  # type: ignore[arg-type]
+    return is_number(score) and float(score) < min_score  # type: ignore[arg-type]
 
 
 def _version(value: object) -> str:

@@ -22,12 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import numpy as np
-
-from models.detector import Detection
-from models.loading import run_detector
 from storage.runtime import Services
-from workflows.predict import PredictReport, predict_images
+from workflows.predict import PredictReport, predict_with
 from workflows.suggest import detector_for
 
 CHUNK_IMAGES = 25  # images per chunk: small enough to share, big enough to be worth a task
@@ -263,18 +259,12 @@ def predict_work(services: Services, min_score: float, timeout_s: float) -> Work
     """The chunk work of pre-annotation: predict_images with the configured detector,
     renewing the lease before each image."""
     detector = detector_for(services.settings.detector)
-    label_of = services.settings.label_mapping.project_label
-
-    def detect(pixels: np.ndarray) -> list[Detection]:
-        return run_detector(detector, pixels, min_score, timeout_s)
 
     def work(keys: Sequence[str], heartbeat: Heartbeat) -> dict[str, Any]:
         def progress(_done: int, _total: int, _key: str) -> None:
             heartbeat()
 
-        report = predict_images(
-            services, keys, detect, detector.name, detector.version, label_of, progress
-        )
+        report = predict_with(services, detector, keys, min_score, timeout_s, progress)
         return {**report.to_json(), "keys": list(keys)}
 
     return work

@@ -12,8 +12,9 @@ import numpy as np
 
 from domain.annotation import Annotation, utc_now
 from domain.sources import model_annotator, model_source
-from models.detector import Detection, DetectorError
+from models.detector import Detection, Detector, DetectorError
 from models.head import head_version, load_head
+from models.loading import run_detector
 from models.suggestions import suggestion_records
 from storage.errors import StorageError, UnreadableImage
 from storage.renditions import upright_rgb
@@ -149,3 +150,23 @@ def predict_images(
 def _as_is(label: str) -> str | None:
     """The label unchanged: a head's labels are project labels already."""
     return label
+
+
+def predict_with(
+    services: Services,
+    detector: Detector,
+    keys: Sequence[str],
+    min_score: float,
+    timeout_s: float,
+    progress: Progress | None = None,
+) -> PredictReport:
+    """predict_images with a loaded detector: each image's call bounded by timeout_s
+    (models.loading.run_detector), its classes mapped by the project's LABEL_MAP."""
+
+    def detect(pixels: np.ndarray) -> list[Detection]:
+        return run_detector(detector, pixels, min_score, timeout_s)
+
+    label_of = services.settings.label_mapping.project_label
+    return predict_images(
+        services, keys, detect, detector.name, detector.version, label_of, progress
+    )

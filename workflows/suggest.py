@@ -20,17 +20,15 @@ import threading
 import time
 from dataclasses import dataclass
 
-import numpy as np
-
 from config import suggestions_enabled
 from domain.annotation import Annotation
 from domain.suggestions import Suggestion, SuggestionsState, decided_ids, suggestion_of
-from models.detector import Detection, Detector, DetectorError
+from models.detector import Detector, DetectorError
 from models.detector_spec import DEFAULT_DETECTOR
-from models.loading import load_detector, run_detector
+from models.loading import load_detector
 from models.suggestions import MODEL_PREFIX, model_annotator
 from storage.runtime import Services, assignment_setup, repeat_share
-from workflows.predict import predict_images
+from workflows.predict import predict_with
 
 log = logging.getLogger("concord.suggest")
 
@@ -152,11 +150,7 @@ def model_shapes(
             )
         return tuple(kept), "stored"
 
-    def detect(pixels: np.ndarray) -> list[Detection]:
-        return run_detector(detector, pixels, SUGGEST_MIN_SCORE, timeout_s)
-
-    label_of = services.settings.label_mapping.project_label
-    report = predict_images(services, [key], detect, detector.name, detector.version, label_of)
+    report = predict_with(services, detector, [key], SUGGEST_MIN_SCORE, timeout_s)
     if report.problems:
         raise DetectorError(report.problems[0])
     return tuple(services.store.annotations_for(key, annotator)), "detected"
