@@ -6,7 +6,10 @@ Callbacks never trust the annotator name the browser sends when sign-in is on: t
 
 from __future__ import annotations
 
-from flask import has_request_context
+import hmac
+import secrets
+
+from flask import has_request_context, session
 from flask_login import current_user
 
 from auth.directory import AccountDirectory
@@ -14,6 +17,7 @@ from domain.accounts import LOCAL, Account, Role, Viewer, allows
 from domain.repeats import first_pass_of
 
 _directory: AccountDirectory | None = None
+CSRF_KEY = "csrf"  # the Flask session's token for Concord's own forms (sign in, sign out)
 
 
 def set_directory(directory: AccountDirectory | None) -> None:
@@ -49,7 +53,25 @@ def viewer() -> Viewer:
     account = signed_in_account()
     if account is None:
         return Viewer(None, Role.ANNOTATOR, True)
-    return Viewer(account.name, account.role, True)
+    return Viewer(account.name, account.role, True, csrf_token())
+
+
+def csrf_token() -> str:
+    """This browser's token for Concord's forms, made on first use; another site cannot
+    read it, so a form it sends on the user's behalf lacks it."""
+    token = session.get(CSRF_KEY)
+    if not isinstance(token, str) or not token:
+        token = secrets.token_urlsafe(32)
+        session[CSRF_KEY] = token
+    return token
+
+
+def csrf_matches(sent: object) -> bool:
+    """True when a form carried this browser's token."""
+    expected = session.get(CSRF_KEY)
+    if not isinstance(expected, str) or not expected or not isinstance(sent, str):
+        return False
+    return hmac.compare_digest(expected.encode(), sent.encode())
 
 
 def acting_annotator(claimed: object) -> str | None:

@@ -13,7 +13,7 @@ from auth.passwords import hash_password
 from auth.session import directory, may, sign_in_required, signed_in_account
 from components import ids
 from components.admin_tab import accounts_table
-from domain.accounts import Account, Role, parse_role
+from domain.accounts import Account, Role, account_name, parse_role
 from domain.errors import AccountError, AnnotatorNameError
 from domain.identity import clean_annotator_name
 from storage.errors import StorageError
@@ -76,6 +76,7 @@ def account_change(name: Any, role: Any, password: Any, remove: bool) -> str:
         if not accounts.remove(clean):
             raise AccountError(f"there is no account {clean} made in the app")
         return f"Removed {clean}."
+    clean = account_name(name)  # refuses reserved characters (#, :) and names
     chosen = parse_role(role)
     existing = accounts.find(clean)
     if password:

@@ -29,11 +29,21 @@ def _identity(viewer: Viewer) -> list[object]:
                 id=ids.SIGNED_IN_AS,
                 className="me-2 text-light",
             ),
-            html.A(
-                "Sign out",
-                href="/logout",
-                id=ids.SIGN_OUT,
-                className="btn btn-sm btn-outline-light",
+            # A form, not a link: sign-out is a POST carrying the session's token, so
+            # another site (or a prefetching browser) cannot sign anyone out.
+            html.Form(
+                [
+                    dcc.Input(type="hidden", name="csrf", value=viewer.csrf_token),
+                    html.Button(
+                        "Sign out",
+                        type="submit",
+                        id=ids.SIGN_OUT,
+                        className="btn btn-sm btn-outline-light",
+                    ),
+                ],
+                action="/logout",
+                method="POST",
+                className="m-0",
             ),
         ]
     return [

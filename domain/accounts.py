@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from domain.errors import AccountError, AnnotatorNameError
 from domain.identity import clean_annotator_name
+from domain.repeats import REPEAT_SUFFIX
+from domain.sources import MODEL_PREFIX
 
 
 class Role(StrEnum):
@@ -42,6 +45,7 @@ class Viewer:
     name: str | None
     role: Role
     signed_in: bool
+    csrf_token: str = ""  # the session's token for the page's own forms (sign out)
 
     def may(self, needed: Role) -> bool:
         """True when this person may use what needs `needed`."""
@@ -68,17 +72,61 @@ class Account:
     password_hash: str
 
 
+RESERVED_NAMES = ("gold",)  # names Concord gives to records that are nobody's own work
+
+
+def _invisible(char: str) -> bool:
+    """Control characters (tab, newline, NUL...) and invisible format ones (zero width)."""
+    return unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp")
+
+
+def account_name(raw: object) -> str:
+    """A name for a new account, or AccountError saying which character or form is
+    reserved: control characters, leading/trailing spaces, '#' (second passes are kept as
+    name#repeat), ':' (it separates a USERS entry), model:... (detectors) and 'gold'."""
+    if not isinstance(raw, str):
+        raise AccountError("an account name is text")
+    for char in raw:
+        if _invisible(char):
+            raise AccountError(
+                f"the name {raw!r} contains the control or invisible character U+{ord(char):04X}: "
+                "names are plain visible text"
+            )
+    if raw != raw.strip():
+        raise AccountError(f"the name {raw!r} starts or ends with a space")
+    try:
+        name = clean_annotator_name(raw)
+    except AnnotatorNameError as exc:
+        raise AccountError(str(exc).rstrip(".")) from None
+    if name != raw:
+        raise AccountError(f"the name {raw!r} has extra spaces")
+    if name.casefold().startswith(MODEL_PREFIX):
+        raise AccountError(
+            f"the name {name!r} starts with {MODEL_PREFIX!r}, which is kept for detectors"
+        )
+    if "#" in name:
+        raise AccountError(
+            f"the name {name!r} contains '#', which is kept for second passes "
+            f"(an annotator's repeats are stored as name{REPEAT_SUFFIX})"
+        )
+    if ":" in name:
+        raise AccountError(
+            f"the name {name!r} contains ':', which separates the parts of a USERS entry"
+        )
+    if name.casefold() in RESERVED_NAMES:
+        raise AccountError(f"the name {name!r} is reserved by Concord")
+    return name
+
+
 # werkzeug's hashes look like "scrypt:32768:8:1$salt$hex" or "pbkdf2:sha256:600000$salt$hex".
 _HASH = re.compile(r"^[a-z0-9]+(:[a-z0-9]+)*\$[^\s$,]+\$[0-9a-f]+$")
 
 
 def _account(name: object, role: object, password_hash: object, where: str) -> Account:
     try:
-        clean = clean_annotator_name(name)
-    except AnnotatorNameError as exc:
+        clean = account_name(name)
+    except AccountError as exc:
         raise AccountError(f"{where}: {exc}") from None
-    if clean != name:
-        raise AccountError(f"{where}: the name {name!r} has extra spaces")
     try:
         checked_role = parse_role(role)
     except AccountError as exc:

@@ -153,3 +153,18 @@ FAILED_SIGN_INS = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Index("ix_failed_sign_ins_kind_key_at", "kind", "key", "at"),
 )
+
+# Signed-in sessions, one row each: the cookie carries a random token, the table only its
+# sha256 (a copied database opens no session). `stamp` is a digest of the account's
+# password hash and role when the session opened: a new password or role, or a removed
+# account, ends it. Logout deletes the row; expired rows are deleted now and then.
+SESSIONS = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("account", String(64), nullable=False),
+    Column("stamp", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Index("ix_sessions_account", "account"),
+)

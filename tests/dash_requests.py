@@ -3,9 +3,38 @@ way a curious user with the browser's dev tools could send them."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import requests
+
+TOKEN = re.compile(r'name="csrf" value="([^"]*)"')
+
+
+def form_token(session: requests.Session, base_url: str) -> str:
+    """The sign-in form's token (the session keeps the cookie it belongs to)."""
+    page = session.get(f"{base_url.rstrip('/')}/login")
+    found = TOKEN.search(page.text)
+    assert found, "the sign-in page has no form token"
+    return found[1]
+
+
+def page_token(layout: Any) -> str:
+    """The token of the page's sign-out form, from /_dash-layout's JSON."""
+    if isinstance(layout, dict):
+        props = layout.get("props", {})
+        if isinstance(props, dict) and props.get("name") == "csrf":
+            return str(props["value"])
+        values = layout.values()
+    elif isinstance(layout, list):
+        values = layout
+    else:
+        return ""
+    for value in values:
+        found = page_token(value)
+        if found:
+            return found
+    return ""
 
 
 def _outputs(output: str) -> list[dict[str, str]] | dict[str, str]:
@@ -26,11 +55,19 @@ class DashClient:
         self.session = session or requests.Session()
 
     def sign_in(self, name: str, password: str) -> requests.Response:
-        """Post the sign-in form; the session keeps the cookie on success."""
+        """Open the sign-in page and post its form; the session keeps the cookie on success."""
+        token = form_token(self.session, self.base_url)
         return self.session.post(
             f"{self.base_url}/login",
-            data={"name": name, "password": password, "next": "/"},
+            data={"name": name, "password": password, "next": "/", "csrf": token},
             allow_redirects=False,
+        )
+
+    def sign_out(self) -> requests.Response:
+        """Press the page's Sign out (a form post carrying the page's token)."""
+        layout = self.session.get(f"{self.base_url}/_dash-layout").json()
+        return self.session.post(
+            f"{self.base_url}/logout", data={"csrf": page_token(layout)}, allow_redirects=False
         )
 
     def dependencies(self) -> list[dict[str, Any]]:

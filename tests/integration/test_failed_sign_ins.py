@@ -27,6 +27,7 @@ from storage.account_store import AccountStore
 from storage.annotation_store import AnnotationStore, make_engine
 from storage.failed_sign_ins import FailedSignIns
 from storage.schema import FAILED_SIGN_INS
+from tests.dash_requests import TOKEN, form_token
 from tests.servers import AppServer, RedisServer
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -175,9 +176,13 @@ def worker_app(settings, engine: Engine) -> Flask:
 
 
 def sign_in(server: Flask, name: str, password: str, address: str = "10.0.0.1"):
-    return server.test_client().post(
+    client = server.test_client()
+    page = client.get("/login", environ_base={"REMOTE_ADDR": address})
+    token = TOKEN.search(page.text)
+    assert token, "the sign-in page has no form token"
+    return client.post(
         "/login",
-        data={"name": name, "password": password},
+        data={"name": name, "password": password, "csrf": token[1]},
         environ_base={"REMOTE_ADDR": address},
     )
 
@@ -247,14 +252,16 @@ class HeldWorker:
 
 
 def post_alone(url: str, name: str, password: str) -> requests.Response:
-    """A sign-in post on a new connection."""
-    return requests.post(
-        url + "login",
-        data={"name": name, "password": password, "next": "/"},
-        headers={"Connection": "close"},
-        allow_redirects=False,
-        timeout=30,
-    )
+    """A sign-in post on a new connection (after opening the form for its token)."""
+    with requests.Session() as browser:
+        browser.headers["Connection"] = "close"
+        token = form_token(browser, url)
+        return browser.post(
+            url + "login",
+            data={"name": name, "password": password, "next": "/", "csrf": token},
+            allow_redirects=False,
+            timeout=30,
+        )
 
 
 def sign_in_answers(log: str) -> list[tuple[str, str]]:

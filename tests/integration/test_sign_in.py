@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 import requests
@@ -15,8 +16,9 @@ from auth.directory import save_account
 from auth.passwords import hash_password
 from domain.accounts import Account, Role
 from domain.annotation import Annotation
+from storage.account_store import AccountStore
 from storage.annotation_store import AnnotationStore
-from tests.dash_requests import DashClient
+from tests.dash_requests import DashClient, form_token
 from tests.servers import AppServer
 
 IMAGE = "01-astronaut.jpg"
@@ -39,6 +41,10 @@ class Deployment:
     users_file: Path
     store: AnnotationStore
     bob_shape: Annotation
+
+    def store_accounts(self) -> list[Account]:
+        """The accounts made in the app, as stored."""
+        return AccountStore(self.store.engine).all()
 
     def client(self, name: str | None = None) -> DashClient:
         client = DashClient(self.server.url)
@@ -100,7 +106,7 @@ def test_signing_in_opens_the_app_and_signing_out_closes_it(deployment):
     assert layout.status_code == 200 and "Signed in as alice" in layout.text
     assert client.session.get(client.base_url + f"/images/{IMAGE}").status_code == 200
 
-    client.session.get(client.base_url + "/logout")
+    assert client.sign_out().status_code == 302
     assert client.session.get(client.base_url + "/_dash-layout").status_code == 401
 
 
@@ -223,14 +229,79 @@ def test_names_typed_into_the_sign_in_form_come_back_as_text(deployment):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
 
 
+# Known open-redirect bypasses: browsers drop tabs and newlines in URLs, read "\\" as "/",
+# and some hop may decode %-escapes once more.
+ELSEWHERE = [
+    "//evil.example/",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r/evil.example",
+    "\t//evil.example",
+    " //evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "\\/evil.example",
+    "/\\/evil.example",
+    "///evil.example",
+    "////evil.example",
+    "https://evil.example",
+    "https:evil.example",
+    "http:/evil.example",
+    "javascript:alert(1)",
+    "evil.example",
+    "/%09/evil.example",
+    "/%2F%2Fevil.example",
+    "%2F%2Fevil.example",
+    "/%5Cevil.example",
+    "/%5C%5Cevil.example",
+    "/%252F%252Fevil.example",
+    "/%0D%0A/evil.example",
+    "/\x00/evil.example",
+    "/\x0b/evil.example",
+]
+
+
+def lands_here(location: str, base: str) -> bool:
+    """True when a browser following this Location stays on base's host."""
+    read = "".join(c for c in location if c not in "\t\n\r").replace("\\", "/")
+    return (
+        location.startswith("/")
+        and urlsplit(urljoin(base, read)).netloc == urlsplit(base).netloc
+        and urlsplit(urljoin(base, unquote(unquote(read)))).netloc == urlsplit(base).netloc
+    )
+
+
 def test_a_link_to_another_site_is_not_followed_after_signing_in(deployment):
-    session = requests.Session()
-    response = session.post(
-        deployment.server.url + "login",
-        data={"name": "rita", "password": password("rita"), "next": "//evil.example/"},
+    base = deployment.server.url
+    for target in ELSEWHERE:
+        client = DashClient(base)
+        token = form_token(client.session, base)
+        answer = client.session.post(
+            base + "login",
+            data={"name": "rita", "password": password("rita"), "next": target, "csrf": token},
+            allow_redirects=False,
+        )
+        assert answer.status_code == 302, target
+        assert answer.headers["Location"] == "/", (target, answer.headers["Location"])
+    # The query string form of the probe (decoded by the server) lands home too.
+    client = DashClient(base)
+    token = form_token(client.session, base)
+    answer = client.session.post(
+        base + "login?next=/%09/evil.example",
+        data={"name": "rita", "password": password("rita"), "csrf": token},
         allow_redirects=False,
     )
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert answer.headers["Location"] == "/"
+    # Paths on this site are kept, with their query.
+    for target in ("/", "/?from=link", "/some/page?x=1&y=%2F"):
+        client = DashClient(base)
+        token = form_token(client.session, base)
+        answer = client.session.post(
+            base + "login",
+            data={"name": "rita", "password": password("rita"), "next": target, "csrf": token},
+            allow_redirects=False,
+        )
+        assert answer.headers["Location"] == target and lands_here(target, base)
 
 
 def admin_values(name: str, role: str, secret: str) -> dict[str, object]:
@@ -258,6 +329,9 @@ def test_an_admin_adds_an_account_in_the_app_and_it_can_sign_in(deployment):
     # A role change keeps the password; a USERS_FILE account is changed only there.
     promoted = adam.call(save, admin_values("newbie", "reviewer", ""))
     assert "Updated newbie (reviewer)." in promoted.text
+    # A role change ends the sessions opened with the old role: newbie signs in again.
+    assert newbie.session.get(deployment.server.url + "_dash-layout").status_code == 401
+    assert newbie.sign_in("newbie", "newbie password").status_code == 302
     assert "agreement-compute" in newbie.session.get(deployment.server.url + "_dash-layout").text
     file_account = adam.call(save, admin_values("alice", "admin", "a long password"))
     assert "alice is kept in USERS_FILE" in file_account.text
@@ -270,6 +344,22 @@ def test_an_admin_adds_an_account_in_the_app_and_it_can_sign_in(deployment):
     )
     assert "Removed newbie." in gone.text
     assert newbie.session.get(deployment.server.url + "_dash-layout").status_code == 401
+
+
+def test_the_admin_tab_refuses_reserved_account_names(deployment):
+    adam = deployment.client("adam")
+    save = adam.spec("admin-user-save.n_clicks", "admin-user-result")
+    for name, why in (
+        ("alice#repeat", "contains '#', which is kept for second passes"),
+        ("model:nanodet", "starts with 'model:', which is kept for detectors"),
+        ("gold", "is reserved"),
+        ("tab\there", "control or invisible character U+0009"),
+    ):
+        answer = adam.call(save, admin_values(name, "annotator", "a long password"))
+        assert answer.status_code == 200 and "Not saved: the name" in answer.text, name
+        assert why in answer.text
+    names = [a.name for a in deployment.store_accounts()]
+    assert not any("#" in n or n == "gold" or n.startswith("model:") for n in names)
 
 
 def test_only_admins_change_the_assignment(deployment):
