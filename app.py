@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 
 import diskcache
@@ -13,13 +14,18 @@ from auth import web as sign_in
 from auth.session import viewer
 from components.layout import build_layout
 from config import load_settings
+from deploy_guard import guard_start
 from storage.caches import make_caches
+from storage.database_file import database_problem
 from storage.errors import ImageNotFound, SourceUnavailable, UnreadableImage
 from storage.runtime import build_services, current, install
 
 # Source, cache and database trouble is logged as warnings (to stderr: gunicorn's log).
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+faulthandler.enable()  # a fatal signal (SIGBUS, SIGSEGV) leaves a traceback in the log
 settings = load_settings()
+if __name__ == "__main__":  # gunicorn checks its own binds (gunicorn.conf.py)
+    guard_start(settings)  # open to the network with no accounts, or a lost database: exit
 
 
 def background_jobs(redis_url: str) -> tuple[object | None, object]:
@@ -67,8 +73,20 @@ app.layout = serve_layout
 
 @server.route("/healthz")
 def health() -> flask.Response:
-    """For the platform's health check: the process answers (no sign-in needed)."""
+    """For the platform's health check (no sign-in needed): the process answers and the
+    database does (a cheap read; on SQLite, still the file it opened); 503 with why if not."""
+    problem = database_problem(current().store.engine)
+    if problem:
+        server.logger.error("health check: %s", problem.detail)
+        return flask.Response(problem.reason, status=503, mimetype="text/plain")
     return flask.Response("ok", mimetype="text/plain")
+
+
+IMAGE_TROUBLE = {
+    ImageNotFound: (404, "{key}: no such image in the image source."),
+    UnreadableImage: (422, "{key} cannot be read: the file is damaged or not an image."),
+    SourceUnavailable: (503, "{key}: the image source cannot be reached now; try again soon."),
+}
 
 
 @server.route("/images/<path:key>")
@@ -82,12 +100,12 @@ def serve_image(key: str) -> flask.Response:
         else:
             rendition = images.rendition(key)
             response = flask.Response(rendition.data, mimetype=rendition.mimetype)
-    except ImageNotFound as exc:
-        return flask.Response(str(exc), status=404, mimetype="text/plain")
-    except UnreadableImage as exc:
-        return flask.Response(str(exc), status=422, mimetype="text/plain")
-    except SourceUnavailable as exc:
-        return flask.Response(str(exc), status=503, mimetype="text/plain")
+    except (ImageNotFound, UnreadableImage, SourceUnavailable) as exc:
+        # The details (folder paths, decoder messages) go to the log, never to the browser.
+        server.logger.warning("/images/%r: %s", key, exc)
+        status, text = next(v for k, v in IMAGE_TROUBLE.items() if isinstance(exc, k))
+        text = text.format(key=repr(key[:200]))
+        return flask.Response(text, status=status, mimetype="text/plain")
     response.set_etag(etag)
     response.cache_control.private = True
     response.cache_control.max_age = 86400

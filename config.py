@@ -33,7 +33,7 @@ class Settings:
     data_dir: Path
     cache_dir: Path | None = None
     redis_url: str = ""
-    max_image_pixels: int = 200_000_000
+    max_image_pixels: int = 100_000_000
     presign_max_bytes: int = 2_000_000
     users_file: Path | None = None  # TOML accounts (cli.py add-user); sign-in when set
     users: str = ""  # the same as name:role:hash entries, for PaaS without files
@@ -47,6 +47,9 @@ class Settings:
     label_map: str = ""  # model classes -> project labels; empty: the default mapping
     suggestions: str = "auto"  # auto, on or off: offer the detector's shapes while annotating
     retrain_every: int = 0  # retrain the label head after every N finished images; 0: never
+    session_hours: int = 12  # a signed-in session ends this long after sign-in
+    session_idle_minutes: int = 60  # ... or after this long without a request
+    allow_no_sign_in: bool = False  # serve beyond loopback with no accounts, on purpose
 
     @property
     def sign_in_configured(self) -> bool:
@@ -166,7 +169,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         cache_dir=Path(env["CACHE_DIR"]) if env.get("CACHE_DIR", "").strip() else None,
         redis_url=env.get("REDIS_URL", "").strip(),
-        max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", 200_000_000, 1_000, 10_000_000_000),
+        max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", 100_000_000, 1_000, 10_000_000_000),
         presign_max_bytes=_int(env, "PRESIGN_MAX_BYTES", 2_000_000, 0, 5_000_000_000),
         users_file=Path(env["USERS_FILE"]) if env.get("USERS_FILE", "").strip() else None,
         users=env.get("USERS", ""),
@@ -180,4 +183,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         detector=detector,
         label_map=_label_map(env, labels),
         suggestions=_suggestions(env, detector),
+        session_hours=_int(env, "SESSION_HOURS", 12, 1, 24 * 30),
+        session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 60, 5, 24 * 60 * 30),
+        allow_no_sign_in=_flag(env, "ALLOW_NO_SIGN_IN"),
     )
