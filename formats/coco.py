@@ -18,14 +18,19 @@ from domain.annotation import KINDS, Point
 from formats.model import (
     ExportSet,
     FormatError,
+    Problems,
     RawImage,
     RawShape,
     Shape,
     bbox_of,
+    brief,
+    cut,
     decode_text,
 )
 
 ELLIPSE_POINTS = 32
+# COCO's own instances_train2017.json is 448 MB, the largest file a real dataset brings.
+MAX_JSON_BYTES = 512_000_000
 
 
 def json_number(value: float) -> float | int:
@@ -140,11 +145,16 @@ def _record_id(entry: dict[str, Any]) -> int | str | None:
 def _name(what: str, entry: dict[str, Any], position: int) -> str:
     """'image id 3', or 'images[2]' (0-based, as in the file) when the entry has no id."""
     ident = _record_id(entry)
-    return f"{what} id {ident}" if ident is not None else f"{what}s[{position}]"
+    return f"{what} id {cut(str(ident))}" if ident is not None else f"{what}s[{position}]"
 
 
 def load_json(filename: str, data: bytes) -> Any:
-    """The JSON value of a UTF-8 file, or a FormatError naming the bad byte or line."""
+    """The JSON value of a UTF-8 file, or a FormatError naming the bad byte or line,
+    or saying the file is too large or nested too deeply."""
+    if len(data) > MAX_JSON_BYTES:
+        raise FormatError(
+            f"{filename}: {len(data):,} bytes; a JSON file may have at most {MAX_JSON_BYTES:,}"
+        )
     text = decode_text(filename, data)
     try:
         return json.loads(text)
@@ -152,6 +162,10 @@ def load_json(filename: str, data: bytes) -> Any:
         raise FormatError(
             f"{filename}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
+    except RecursionError:
+        # Python's parser recurses per level: about a thousand levels exhaust the stack,
+        # where COCO and LabelMe files are five or six levels deep.
+        raise FormatError(f"{filename}: the JSON is nested too deeply") from None
 
 
 def _load(filename: str, data: bytes) -> dict[str, Any]:
@@ -205,10 +219,10 @@ def _images(
         width, height = entry.get("width"), entry.get("height")
         if not (is_number(width) and is_number(height)):
             problems.append(
-                f"{where}: width and height must be numbers, got {width!r} and {height!r}"
+                f"{where}: width and height must be numbers, got {brief(width)} and {brief(height)}"
             )
             continue
-        if width <= 0 or height <= 0:
+        if not (0 < width < math.inf and 0 < height < math.inf):  # NaN fails both too
             problems.append(f"{where}: width and height must be positive, got {width}x{height}")
             continue
         size = (int(width), int(height))
@@ -258,7 +272,9 @@ def _polygons(segmentation: Any, where: str) -> list[tuple[Point, ...]]:
 def _shapes(entry: dict[str, Any], label: str, where: str) -> list[RawShape]:
     box = entry.get("bbox")
     if not isinstance(box, list) or len(box) != 4 or not all(is_number(v) for v in box):
-        raise FormatError(f"{where}: bbox must be 4 numbers [x, y, width, height], got {box!r}")
+        raise FormatError(
+            f"{where}: bbox must be 4 numbers [x, y, width, height], got {brief(box)}"
+        )
     x, y, w, h = (float(v) for v in box)
     if w < 0 or h < 0:
         raise FormatError(f"{where}: bbox width and height must not be negative, got {box}")
@@ -302,10 +318,12 @@ def _read_file(filename: str, data: bytes, problems: list[str]) -> list[RawImage
     for where, entry in annotations:
         image_id, category_id = entry.get("image_id"), entry.get("category_id")
         if not _is_id(image_id) or image_id not in image_ids:
-            problems.append(f"{where}: image_id {image_id!r} is not among the images")
+            problems.append(f"{where}: image_id {brief(image_id)} is not among the images")
             continue
         if not _is_id(category_id) or category_id not in categories:
-            problems.append(f"{where}: category_id {category_id!r} is not among the categories")
+            problems.append(
+                f"{where}: category_id {brief(category_id)} is not among the categories"
+            )
             continue
         try:
             found = _shapes(entry, categories[category_id], where)
@@ -322,7 +340,7 @@ def _read_file(filename: str, data: bytes, problems: list[str]) -> list[RawImage
 
 def import_coco(files: Mapping[str, bytes], labels: tuple[str, ...] = ()) -> list[RawImage]:
     """Images and shapes of COCO JSON files; labels are the category names."""
-    problems: list[str] = []
+    problems = Problems()
     result: list[RawImage] = []
     for filename, data in files.items():
         try:

@@ -11,12 +11,22 @@ from __future__ import annotations
 import json
 import posixpath
 from collections.abc import Mapping
+from math import hypot, inf
 from typing import Any
 
 from domain.annotation import Point
 from formats.archive import zip_files
 from formats.coco import ellipse_points, is_number, json_number, json_points, load_json
-from formats.model import ExportSet, FormatError, RawImage, RawShape, Shape, bbox_of
+from formats.model import (
+    ExportSet,
+    FormatError,
+    Problems,
+    RawImage,
+    RawShape,
+    Shape,
+    bbox_of,
+    brief,
+)
 
 VERSION = "5.5.0"
 CIRCLE_TOLERANCE = 0.5  # px by which a circle's width and height may differ
@@ -103,10 +113,10 @@ def _size(document: dict[str, Any], member: str) -> tuple[int, int] | None:
     width, height = document.get("imageWidth"), document.get("imageHeight")
     if width is None or height is None:
         return None
-    if not (is_number(width) and is_number(height) and width > 0 and height > 0):
+    if not (is_number(width) and is_number(height) and 0 < width < inf and 0 < height < inf):
         raise FormatError(
             f"{member}: imageWidth and imageHeight must be positive numbers, "
-            f"got {width!r} and {height!r}"
+            f"got {brief(width)} and {brief(height)}"
         )
     return (int(width), int(height))
 
@@ -129,7 +139,7 @@ def _raw_shape(entry: Any, where: str) -> RawShape:
             raise FormatError(f"{where}: a linestrip needs at least 2 points")
         return RawShape(label, "path", points=points, where=where)
     if shape_type not in ("rectangle", "circle", "line"):
-        raise FormatError(f"{where}: shape_type {shape_type!r} is not supported")
+        raise FormatError(f"{where}: shape_type {brief(shape_type)} is not supported")
     if len(points) != 2:
         raise FormatError(f"{where}: a {shape_type} needs exactly 2 points, got {len(points)}")
     (x0, y0), (x1, y1) = points
@@ -137,7 +147,7 @@ def _raw_shape(entry: Any, where: str) -> RawShape:
         coords = (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
         return RawShape(label, "rect", coords=coords, where=where)
     if shape_type == "circle":  # center, then a point on the rim
-        radius = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5
+        radius = hypot(x1 - x0, y1 - y0)  # inf, not OverflowError, for absurd points
         coords = (x0 - radius, y0 - radius, x0 + radius, y0 + radius)
         return RawShape(label, "circle", coords=coords, where=where)
     return RawShape(label, "line", coords=(x0, y0, x1, y1), where=where)
@@ -182,7 +192,7 @@ def import_labelme(files: Mapping[str, bytes], labels: tuple[str, ...] = ()) -> 
     if not members:
         shown = ", ".join(sorted(files)[:5]) + (" ..." if len(files) > 5 else "")
         raise FormatError(f"no LabelMe .json files were found (only {shown or 'nothing'})")
-    problems: list[str] = []
+    problems = Problems()
     images = [_read_member(member, files[member], problems) for member in members]
     if problems:
         raise FormatError(problems)

@@ -8,18 +8,86 @@ in formats/resolve.py checks them against the image source and the label set.
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from domain.annotation import Kind, Point
+from domain.labels import MAX_LABEL_LENGTH
+
+# A refusal lists at most this many problems (then says how many more), each cut to this
+# many characters: a file may hold millions of bad lines or a megabyte-long name, and the
+# message goes to a browser.
+MAX_MESSAGES = 50
+MAX_MESSAGE_CHARS = 300
+# A label or name echoed inside a message is cut to this many characters.
+SHOWN_CHARS = 80
+
+
+def cut(text: str, limit: int = SHOWN_CHARS) -> str:
+    """`text` if it has at most `limit` characters, else its start and its length."""
+    if len(text) <= limit:
+        return text
+    tail = f"... ({len(text):,} characters)"
+    return text[: max(limit - len(tail), 0)] + tail
+
+
+def cut_middle(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters: a long one keeps its start and its end
+    (where a message's reason is), and says how long it was."""
+    if len(text) <= limit:
+        return text
+    middle = f" ... ({len(text):,} characters) ... "
+    tail = limit // 4
+    return text[: max(limit - len(middle) - tail, 0)] + middle + text[-tail:]
+
+
+def cut_message(message: str) -> str:
+    """A message cut to MAX_MESSAGE_CHARS."""
+    return cut_middle(message, MAX_MESSAGE_CHARS)
+
+
+_BRIEF = reprlib.Repr()
+_BRIEF.maxstring = _BRIEF.maxother = SHOWN_CHARS
+_BRIEF.maxlevel, _BRIEF.maxlist, _BRIEF.maxdict = 3, 6, 4
+
+
+def brief(value: object) -> str:
+    """A value from a file as a message shows it: its repr, cut short whatever its size
+    or depth (reprlib stops early, so a huge value costs nothing to show)."""
+    return _BRIEF.repr(value)
 
 
 class FormatError(ValueError):
-    """A file cannot be read; `messages` name the file, line or record of each problem."""
+    """A file cannot be read; `messages` name the file, line or record of each problem
+    (at most MAX_MESSAGES of them, each at most MAX_MESSAGE_CHARS long, then a count)."""
 
     def __init__(self, messages: list[str] | str) -> None:
-        self.messages = [messages] if isinstance(messages, str) else list(messages)
+        given = [messages] if isinstance(messages, str) else messages
+        more = len(given) - MAX_MESSAGES + getattr(given, "dropped", 0)
+        self.messages = [cut_message(m) for m in given[:MAX_MESSAGES]]
+        if more > 0:
+            self.messages.append(f"... and {more:,} more problems")
         super().__init__("; ".join(self.messages[:5]))
+
+
+class Problems(list[str]):
+    """The problems a reader finds: it keeps the first MAX_MESSAGES and counts the rest
+    (a file of a million bad lines must not build a million messages)."""
+
+    dropped = 0
+
+    def append(self, message: str) -> None:
+        """Keep the message (cut to MAX_MESSAGE_CHARS), or count it past MAX_MESSAGES."""
+        if len(self) < MAX_MESSAGES:
+            super().append(cut_message(message))
+        else:
+            self.dropped += 1
+
+    def extend(self, messages: Iterable[str]) -> None:
+        """Append each message."""
+        for message in messages:
+            self.append(message)
 
 
 @dataclass(frozen=True)
@@ -134,3 +202,14 @@ def finite_number(text: str, message: str | Callable[[], str]) -> float:
     if not math.isfinite(value):
         raise FormatError(message if isinstance(message, str) else message())
     return value
+
+
+def label_problem(label: str, where: str) -> str | None:
+    """Why a label read from a file can be no project label (it is longer than any label
+    may be), or None. Checked by the readers, so no message ever echoes a huge label."""
+    if len(label) <= MAX_LABEL_LENGTH:
+        return None
+    return (
+        f"{where}: the label {cut(label)!r} ({len(label):,} characters) is longer than "
+        f"{MAX_LABEL_LENGTH} characters, the longest a label may be"
+    )

@@ -23,6 +23,7 @@ from formats.model import (
     ExportSet,
     FormatError,
     ImageAnnotations,
+    Problems,
     RawImage,
     RawShape,
     Shape,
@@ -36,6 +37,9 @@ BOX_FIELDS = ("xmin", "ymin", "xmax", "ymax")
 # ElementTree expands internal entities, so a DTD could blow up memory (billion laughs).
 DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
 DRIVE = re.compile(r"^[A-Za-z]:")
+# A VOC file describes one image: some kB, under a MB with thousands of polygon points.
+# ElementTree takes about 20 times a file's size in memory, so the cap keeps that small.
+MAX_XML_BYTES = 16_000_000
 
 
 def export_voc(data: ExportSet) -> bytes:
@@ -128,7 +132,12 @@ class _NoDoctype(ET.TreeBuilder):
 
 
 def parse_xml(member: str, data: bytes) -> ET.Element:
-    """The root element of an XML member, refusing DTDs (entity expansion attacks)."""
+    """The root element of an XML member, refusing DTDs (entity expansion attacks) and
+    files larger than any VOC file."""
+    if len(data) > MAX_XML_BYTES:
+        raise FormatError(
+            f"{member}: {len(data):,} bytes; a VOC XML file may have at most {MAX_XML_BYTES:,}"
+        )
     if any(marker in data for marker in DTD_MARKERS):
         raise FormatError(f"{member}: DTDs are not allowed")
     parser = ET.XMLParser(target=_NoDoctype())
@@ -151,7 +160,7 @@ def import_voc(files: Mapping[str, bytes], labels: tuple[str, ...] = ()) -> list
     if not members:
         raise FormatError("no Pascal VOC .xml files found (expected Annotations/*.xml)")
     images: list[RawImage] = []
-    problems: list[str] = []
+    problems = Problems()
     for member in members:
         try:
             images.append(_image(member, parse_xml(member, files[member])))
@@ -173,7 +182,7 @@ def _image(member: str, root: ET.Element) -> RawImage:
     name = _image_name(root)
     if not name:
         raise FormatError(f"{member}: no <filename> and no relative <path> name the image")
-    problems: list[str] = []
+    problems = Problems()
     shapes: list[RawShape] = []
     for number, element in enumerate(root.findall("object"), start=1):
         try:
@@ -202,7 +211,8 @@ def _size(root: ET.Element) -> tuple[int, int] | None:
     # Other tools write 0 (or nothing) when they did not know the size: then say nothing.
     size = root.find("size")
     values = [_text(size, "width"), _text(size, "height")]
-    if all(value.isdigit() and int(value) > 0 for value in values):
+    # isdigit() let '²' and 5,000-digit numbers through, which int() refuses.
+    if all(value.isdecimal() and len(value) <= 9 and int(value) > 0 for value in values):
         return (int(values[0]), int(values[1]))
     return None
 

@@ -9,28 +9,60 @@ empty .txt is an image looked at and found empty. YOLO files do not state image 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
 import yaml
 
+from domain.shape_rules import MAX_SHAPES_PER_IMAGE
 from formats.archive import zip_files
 from formats.model import (
     ExportSet,
     FormatError,
     ImageAnnotations,
+    Problems,
     RawImage,
     RawShape,
     Shape,
     bbox_of,
     by_image,
+    cut,
     decode_text,
     finite_number,
 )
 from formats.voc import member_name
 
 DATA_YAML = "data.yaml"
+# A data.yaml names some classes and folders: a few kB even for a thousand classes.
+MAX_YAML_BYTES = 1_000_000
+
+
+# A data.yaml is two or three levels deep; deeper nesting only exhausts the parser.
+MAX_YAML_DEPTH = 20
+# libyaml (C) when PyYAML has it: ten times faster than the pure-Python loader.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_OPENS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSES = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _plain_yaml_problem(text: str) -> str | None:
+    """Why a YAML text is refused before it is built, or None: anchors and aliases (a
+    data.yaml never needs them, and a few hundred bytes of nested aliases expand to
+    gigabytes: 'billion laughs') and deep nesting. Its events are read, not composed."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            line = event.start_mark.line + 1
+            return f"line {line}: YAML anchors and aliases (& and *) are not allowed"
+        if isinstance(event, _OPENS):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                return f"nested too deeply (over {MAX_YAML_DEPTH} levels) to be a {DATA_YAML}"
+        elif isinstance(event, _CLOSES):
+            depth -= 1
+    return None
 
 
 def export_yolo(data: ExportSet, segments: bool = False) -> bytes:
@@ -88,7 +120,7 @@ def import_yolo(files: Mapping[str, bytes], labels: tuple[str, ...] = ()) -> lis
     if not members:
         raise FormatError("no YOLO label files found (.txt files under a labels/ folder)")
     images: list[RawImage] = []
-    problems: list[str] = []
+    problems = Problems()
     for member, name in members:
         shapes: list[RawShape] = []
         try:
@@ -96,9 +128,13 @@ def import_yolo(files: Mapping[str, bytes], labels: tuple[str, ...] = ()) -> lis
         except FormatError as exc:
             problems.extend(exc.messages)
             continue
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
+        for number, line in _content_lines(text):
+            if len(shapes) == MAX_SHAPES_PER_IMAGE:
+                problems.append(
+                    f"{member}: line {number}: more than {MAX_SHAPES_PER_IMAGE:,} shapes; "
+                    f"an image may hold at most {MAX_SHAPES_PER_IMAGE:,} per annotator"
+                )
+                break  # the rest cannot be imported: do not spend memory on it
             try:
                 shapes.append(_shape(line, f"{member}: line {number}", names, source))
             except FormatError as exc:
@@ -107,6 +143,19 @@ def import_yolo(files: Mapping[str, bytes], labels: tuple[str, ...] = ()) -> lis
     if problems:
         raise FormatError(problems)
     return images
+
+
+_CONTENT_LINE = re.compile(r"^[^\S\n]*(\S[^\n]*)", re.MULTILINE)
+
+
+def _content_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) of the lines that are not blank, found without making a
+    string per line (a file of millions of blank lines costs no memory)."""
+    number, counted = 1, 0
+    for match in _CONTENT_LINE.finditer(text):
+        number += text.count("\n", counted, match.start())
+        counted = match.start()
+        yield number, match.group(1)
 
 
 def _parts(member: str) -> tuple[str, ...]:
@@ -120,10 +169,7 @@ def _class_names(files: Mapping[str, bytes], labels: tuple[str, ...]) -> tuple[d
     if not found:
         return dict(enumerate(labels)), f"the project's {len(labels)} labels"
     member = found[0]  # the shallowest, if several
-    try:
-        document: Any = yaml.safe_load(files[member].decode("utf-8-sig"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{member}: not readable YAML ({_one_line(exc)})") from None
+    document = _load_yaml(member, files[member])
     raw = document.get("names") if isinstance(document, dict) else None
     if isinstance(raw, list):
         names = dict(enumerate(str(name) for name in raw))
@@ -135,6 +181,26 @@ def _class_names(files: Mapping[str, bytes], labels: tuple[str, ...]) -> tuple[d
     else:
         raise FormatError(f"{member}: 'names' must be a list or a mapping of id: name")
     return names, f"{DATA_YAML}'s {len(names)} names"
+
+
+def _load_yaml(member: str, data: bytes) -> Any:
+    """The YAML document of a data.yaml, or a FormatError saying why it is refused."""
+    if len(data) > MAX_YAML_BYTES:
+        raise FormatError(
+            f"{member}: {len(data):,} bytes; a {DATA_YAML} may have at most {MAX_YAML_BYTES:,}"
+        )
+    try:
+        text = data.decode("utf-8-sig")
+        problem = _plain_yaml_problem(text)
+        if problem is None:
+            return yaml.load(text, Loader=_LOADER)  # noqa: S506 (a safe loader)
+    except RecursionError:
+        problem = f"nested too deeply to be a {DATA_YAML}"
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+        # ValueError also covers bad bytes, and values the safe loader cannot build
+        # (a 5,000-digit number, a 99th month).
+        problem = f"not readable YAML ({cut(_one_line(exc), 200)})"
+    raise FormatError(f"{member}: {problem}")
 
 
 def _one_line(exc: Exception) -> str:

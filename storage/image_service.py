@@ -29,6 +29,18 @@ class Rendition:
     etag: str
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why an image has no rendition: cached like one, so that every view of a broken or
+    oversized image does not read and decode it again."""
+
+    reason: str
+
+
+# A refusal is remembered for less time than a rendition: an operator may raise the limit.
+REFUSAL_SECONDS = 600
+
+
 class ImageService:
     """Answers 'how big is this image' and 'where does the browser get it'."""
 
@@ -81,15 +93,21 @@ class ImageService:
         return f"{self.fingerprint(key)}-{self.max_px}"
 
     def rendition(self, key: str) -> Rendition:
-        """The display rendition (cached per fingerprint)."""
+        """The display rendition (cached per fingerprint), or UnreadableImage (cached too)."""
         etag = self.etag(key)
         cache_key = f"rendition:{key}:{etag}"
         cached = self.renditions.get(cache_key)
         if isinstance(cached, Rendition):
             return cached
+        if isinstance(cached, Refusal):
+            raise UnreadableImage(cached.reason)
         original = self.source.read(key)
-        with RENDER_SLOTS:
-            data, mimetype = display_rendition(original, key, self.max_px)
+        try:
+            with RENDER_SLOTS:
+                data, mimetype = display_rendition(original, key, self.max_px)
+        except UnreadableImage as exc:
+            self.renditions.set(cache_key, Refusal(str(exc)), timeout=REFUSAL_SECONDS)
+            raise
         rendition = Rendition(data, mimetype, etag)
         self.renditions.set(cache_key, rendition, timeout=3600)
         return rendition

@@ -14,7 +14,7 @@ from storage.errors import UnreadableImage
 
 # EXIF orientations that turn the image by 90 degrees, swapping width and height.
 _TRANSPOSED = {5, 6, 7, 8}
-DEFAULT_MAX_IMAGE_PIXELS = 200_000_000
+DEFAULT_MAX_IMAGE_PIXELS = 100_000_000
 # Formats and modes every browser shows as they are (no conversion needed).
 BROWSER_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF"})
 BROWSER_MODES = frozenset({"RGB", "RGBA", "L", "LA", "P", "1"})
@@ -102,22 +102,19 @@ def display_rendition(data: bytes, key: str, max_px: int) -> tuple[bytes, str]:
     image = _open(data, key)
     try:
         orientation = _orientation(image)
-        if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-            image = ImageOps.autocontrast(image.convert("F").convert("L"))
+        deep = image.mode in ("I;16", "I;16B", "I;16L", "I", "F")
         has_alpha = image.mode in ("RGBA", "LA") or (
             image.mode == "P" and "transparency" in image.info
         )
-        target = "RGBA" if has_alpha else "RGB"
+        target = "L" if deep else "RGBA" if has_alpha else "RGB"
         if image.format == "JPEG" and not has_alpha:
             # Decode at 1/2, 1/4 or 1/8 scale when that keeps DRAFT_SHARE of the display
             # size: a 4000x3000 photo decodes as 2000x1500, a quarter of the memory and time.
             share = max_px * DRAFT_SHARE / max(image.size)
             image.draft("RGB", (math.ceil(image.width * share), math.ceil(image.height * share)))
-        if image.mode != target:
-            image = image.convert(target)
-        if max(image.size) > max_px:
-            # reduce() by an integer factor first, then LANCZOS on the smaller image.
-            image.thumbnail((max_px, max_px), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        image = _shrunk(image, max_px, target)
+        if deep:
+            image = ImageOps.autocontrast(image).convert("RGB")
         if orientation in _UPRIGHT:
             image = image.transpose(_UPRIGHT[orientation])
         out = io.BytesIO()
@@ -130,6 +127,44 @@ def display_rendition(data: bytes, key: str, max_px: int) -> tuple[bytes, str]:
         raise
     except (OSError, ValueError, SyntaxError) as exc:
         raise UnreadableImage(f"{key} cannot be decoded: {exc}") from None
+
+
+# Modes Pillow resizes as they are (with LANCZOS); others are converted first.
+_RESIZABLE = frozenset({"L", "LA", "RGB", "RGBA"})
+# Pixels converted at once when a big image is shrunk band by band.
+BAND_PIXELS = 4_000_000
+
+
+def _converted(image: Image.Image, target: str) -> Image.Image:
+    if image.mode == target:
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        return image.convert("F").convert(target)
+    return image.convert(target)
+
+
+def _shrunk(image: Image.Image, max_px: int, target: str) -> Image.Image:
+    """The image in mode `target`, at most max_px on its long side.
+
+    A PNG decodes at full size (Pillow has no reduced decode for it), so the full-size
+    image is never copied: a resizable mode is shrunk first and converted after; any
+    other mode (palette, 1-bit, 16-bit, CMYK) is converted and reduced band by band, so
+    only one band exists in the (up to 4 bytes a pixel) target mode at a time."""
+    width, height = image.size
+    factor = max(width, height) // max_px  # reduced, it is still at least max_px
+    if image.mode not in _RESIZABLE and factor >= 2:
+        reduced = Image.new(target, (math.ceil(width / factor), math.ceil(height / factor)))
+        rows = factor * max(1, BAND_PIXELS // (width * factor))
+        for top in range(0, height, rows):
+            band = image.crop((0, top, width, min(top + rows, height)))
+            reduced.paste(_converted(band, target).reduce(factor), (0, top // factor))
+        image = reduced
+    if image.mode not in _RESIZABLE:
+        image = _converted(image, target)
+    if max(image.size) > max_px:
+        # reduce() by an integer factor first, then LANCZOS on the smaller image.
+        image.thumbnail((max_px, max_px), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return _converted(image, target)
 
 
 def upright_rgb(data: bytes, key: str) -> np.ndarray:

@@ -163,7 +163,7 @@ def test_caches_and_limits_default_to_a_single_machine() -> None:
     settings = load_settings({})
 
     assert (settings.cache_dir, settings.redis_url) == (None, "")
-    assert settings.max_image_pixels == 200_000_000
+    assert settings.max_image_pixels == 100_000_000
 
 
 def test_labels_override() -> None:
