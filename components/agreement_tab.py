@@ -3,7 +3,8 @@
 Every builder takes the dict the Compute job stores (analysis.report.AgreementReport.to_json()
 plus "distributions" and "ranking", see callbacks/agreement.py), so none of them needs the
 store or the analysis objects. Annotators keep one colour and line dash everywhere, in the
-order of the report's (sorted) annotator list.
+order of the report's (sorted) annotator list. Names and labels go into figures through
+components.plot_text, so Plotly shows them as text, never as links or formatting.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from plotly.subplots import make_subplots
 
 from components import ids
 from components.figure import image_figure, rgba, shape_of
+from components.plot_text import plot_text
 from domain.annotation import Annotation
 
 Data = Mapping[str, Any]
@@ -350,7 +352,7 @@ def pair_matrix(data: Data, metric: str) -> list[list[float | None]]:
 def pair_heatmap(data: Data, metric: str) -> go.Figure:
     """The pairwise heatmap of one measure, values written in the cells."""
     metric = metric if metric in METRICS else "f1"
-    names = list(data["annotators"])
+    names = [plot_text(name) for name in data["annotators"]]
     matrix = pair_matrix(data, metric)
     text = [["" if v is None else f"{v:.2f}" for v in row] for row in matrix]
     figure = go.Figure(
@@ -394,7 +396,13 @@ def area_figure(data: Data) -> go.Figure:
         color, _ = style_of(name, names)
         values = data.get("distributions", {}).get(name, {}).get("log_area_ratio", [])
         figure.add_trace(
-            go.Box(y=values, name=name, marker_color=color, boxpoints="outliers", showlegend=False)
+            go.Box(
+                y=values,
+                name=plot_text(name),
+                marker_color=color,
+                boxpoints="outliers",
+                showlegend=False,
+            )
         )
     figure.add_hline(y=0, line={"color": "#888", "dash": "dot"})
     return _bias_layout(figure, "Size: ln(area / consensus area)", "log area ratio")
@@ -409,7 +417,9 @@ def edges_figure(data: Data) -> go.Figure:
         found = data.get("distributions", {}).get(name, {})
         xs = [edge for edge in EDGE_NAMES for _ in found.get(edge, [])]
         ys = [value for edge in EDGE_NAMES for value in found.get(edge, [])]
-        figure.add_trace(go.Box(x=xs, y=ys, name=name, marker_color=color, boxpoints=False))
+        figure.add_trace(
+            go.Box(x=xs, y=ys, name=plot_text(name), marker_color=color, boxpoints=False)
+        )
     figure.add_hline(y=0, line={"color": "#888", "dash": "dot"})
     figure.update_layout(
         boxmode="group", xaxis={"categoryorder": "array", "categoryarray": EDGE_NAMES}
@@ -420,8 +430,8 @@ def edges_figure(data: Data) -> go.Figure:
 def misses_figure(data: Data) -> go.Figure:
     """Bars of each annotator's miss rate and extra shapes per image."""
     rows = list(data.get("per_annotator", []))
-    names = [row["annotator"] for row in rows]
-    colors = [style_of(name, data["annotators"])[0] for name in names]
+    colors = [style_of(row["annotator"], data["annotators"])[0] for row in rows]
+    names = [plot_text(row["annotator"]) for row in rows]
     figure = make_subplots(rows=1, cols=2, subplot_titles=("Miss rate", "Extra shapes per image"))
     figure.add_trace(
         go.Bar(
@@ -460,7 +470,7 @@ def confusion_choices(data: Data, chosen: str | None) -> tuple[list[dict[str, st
 def confusion_figure(data: Data, annotator: str | None) -> go.Figure:
     """Row-normalised confusion of one annotator: rows = consensus label, columns = theirs."""
     found = next((r for r in data.get("per_annotator", []) if r["annotator"] == annotator), None)
-    labels = list(found["confusion"]["labels"]) if found else []
+    labels = [plot_text(label) for label in found["confusion"]["labels"]] if found else []
     matrix = found["confusion"]["matrix"] if found else []
     figure = go.Figure(
         go.Heatmap(
@@ -476,7 +486,7 @@ def confusion_figure(data: Data, annotator: str | None) -> go.Figure:
         )
     )
     figure.update_layout(
-        xaxis={"title": {"text": f"{annotator or ''}'s label"}, "type": "category"},
+        xaxis={"title": {"text": f"{plot_text(annotator or '')}'s label"}, "type": "category"},
         yaxis={"title": {"text": "consensus label"}, "autorange": "reversed", "type": "category"},
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
     )
@@ -514,7 +524,7 @@ def comparison_shapes(
         shape = shape_of(record, color)
         closed = record.kind in ("rect", "circle", "polygon")
         shape.update(
-            name=record.annotator,
+            name=plot_text(record.annotator),
             editable=False,
             line={"color": color, "width": 2, "dash": dash},
             fillcolor=rgba(color, 0.06) if closed else "rgba(0,0,0,0)",
@@ -559,7 +569,7 @@ def comparison_figure(
                 "x": [None],
                 "y": [None],
                 "mode": "lines",
-                "name": name,
+                "name": plot_text(name),
                 "line": {"color": color, "dash": dash, "width": 2},
                 "hoverinfo": "skip",
             }

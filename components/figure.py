@@ -1,9 +1,14 @@
-"""The annotation figure: the image by URL as a layout image, shapes in original pixels."""
+"""The annotation figure: the image by URL as a layout image, shapes in original pixels.
+
+Labels and messages (which may name a file) go in through components.plot_text: Plotly
+would render HTML in them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from components.plot_text import plot_text
 from domain.annotation import Annotation
 from domain.geometry import format_path
 from domain.labels import Label, color_of
@@ -44,7 +49,7 @@ def shape_of(record: Annotation, color: str, selected: bool = False) -> dict[str
         },
         "fillcolor": rgba(color, 0.35 if selected else 0.15) if closed else "rgba(0,0,0,0)",
         "label": {
-            "text": record.label,
+            "text": plot_text(record.label),
             "font": {"color": color, "size": 13},
             "textposition": "start" if record.kind == "line" else "top left",
         },
@@ -71,7 +76,7 @@ def newshape_for(label: str, labels: tuple[Label, ...]) -> dict[str, Any]:
         "fillcolor": rgba(color, 0.15),
         "opacity": 1,
         "layer": "above",
-        "label": {"text": label, "font": {"color": color, "size": 13}},
+        "label": {"text": plot_text(label), "font": {"color": color, "size": 13}},
     }
 
 
@@ -131,7 +136,7 @@ def image_figure(
     if message:
         layout["annotations"] = [
             {
-                "text": message,
+                "text": plot_text(message),
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0.5,

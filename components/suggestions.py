@@ -17,6 +17,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
+from components.plot_text import plot_text, template_text
 from domain.labels import Label, color_of
 from domain.suggestions import Suggestion, SuggestionsState
 
@@ -183,18 +184,19 @@ def suggestion_traces(
     for s in items:
         xs, ys = outline(s)
         color = color_of(s.label, labels)
+        caption = plot_text(s.caption)  # Plotly renders HTML in names, texts and hovers
         traces.append(
             {
                 "type": "scatter",
                 "mode": "lines+text",
                 "x": xs,
                 "y": ys,
-                "name": f"suggestion {s.caption}",
+                "name": f"suggestion {caption}",
                 "line": {"color": color, "width": 2, "dash": "dash"},
-                "text": [s.caption] + [""] * (len(xs) - 1),
+                "text": [caption] + [""] * (len(xs) - 1),
                 "textposition": "bottom right",
                 "textfont": {"color": color, "size": 13, "weight": "bold"},
-                "hovertemplate": f"suggested {s.caption}<extra></extra>",
+                "hovertemplate": f"suggested {template_text(s.caption)}<extra></extra>",
                 "customdata": [s.id] * len(xs),
                 "showlegend": False,
             }

@@ -11,24 +11,27 @@ import io
 from collections.abc import Mapping
 
 from formats.csv_tidy import cell_number, image_rows
-from formats.model import ExportSet, FormatError, RawImage, RawShape, bbox_of
+from formats.model import ExportSet, FormatError, Problems, RawImage, RawShape, bbox_of
+from formats.spreadsheet import neutralise_row
 
 COLUMNS = ("image", "label", "x0", "y0", "x1", "y1")
 
 
 def export_csv_normalized(data: ExportSet) -> bytes:
-    """One row per shape's bounding box, as fractions of the image's width and height."""
+    """One row per shape's bounding box, as fractions of the image's width and height; text
+    that a spreadsheet would run as a formula is quoted (formats.spreadsheet)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for item in data.items:
         width, height = item.image.width, item.image.height
         if not item.shapes:
-            writer.writerow([item.image.key, "", "", "", "", ""])
+            writer.writerow(neutralise_row([item.image.key, "", "", "", "", ""]))
         for shape in item.shapes:
             x0, y0, x1, y1 = bbox_of(shape.kind, shape.coords, shape.points)
             values = (x0 / width, y0 / height, x1 / width, y1 / height)
-            writer.writerow([item.image.key, shape.label] + [f"{v:.8f}" for v in values])
+            cells = [item.image.key, shape.label] + [f"{v:.8f}" for v in values]
+            writer.writerow(neutralise_row(cells))
     return out.getvalue().encode("utf-8")
 
 
@@ -38,7 +41,7 @@ def import_csv_normalized(
     """Boxes (as rectangles with normalized coordinates) of normalized CSV files."""
     groups: dict[str, list[RawShape]] = {}
     first_line: dict[str, str] = {}
-    problems: list[str] = []
+    problems: list[str] = Problems()
     for where, row in image_rows(files, COLUMNS, problems):
         shapes = groups.setdefault(row["image"], [])
         first_line.setdefault(row["image"], where)

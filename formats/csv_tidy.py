@@ -16,24 +16,29 @@ from domain.annotation import BOX_KINDS, KINDS, Point
 from formats.model import (
     ExportSet,
     FormatError,
+    Problems,
     RawImage,
     RawShape,
     bbox_of,
     decode_text,
     number_text,
 )
+from formats.spreadsheet import neutralise_row, restore
 
 COLUMNS = ("image", "annotator", "label", "kind", "x0", "y0", "x1", "y1", "points")
 
 
 def export_csv(data: ExportSet) -> bytes:
-    """The tidy CSV of an export set, UTF-8, one row per shape (or per empty image)."""
+    """The tidy CSV of an export set, UTF-8, one row per shape (or per empty image); text
+    that a spreadsheet would run as a formula is quoted (formats.spreadsheet)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for item in data.items:
         if not item.shapes:
-            writer.writerow([item.image.key, item.annotator, "", "", "", "", "", "", ""])
+            writer.writerow(
+                neutralise_row([item.image.key, item.annotator, "", "", "", "", "", "", ""])
+            )
         for shape in item.shapes:
             box = bbox_of(shape.kind, shape.coords, shape.points)
             corners = shape.coords if shape.kind in BOX_KINDS else box
@@ -43,16 +48,19 @@ def export_csv(data: ExportSet) -> bytes:
                 else ""
             )
             writer.writerow(
-                [item.image.key, item.annotator, shape.label, shape.kind]
-                + [number_text(v) for v in corners]
-                + [points]
+                neutralise_row(
+                    [item.image.key, item.annotator, shape.label, shape.kind]
+                    + [number_text(v) for v in corners]
+                    + [points]
+                )
             )
     return out.getvalue().encode("utf-8")
 
 
 def read_rows(data: bytes, filename: str, columns: tuple[str, ...]) -> list[tuple[int, dict]]:
     """(line number, row) pairs of a CSV whose header must hold `columns`; each row maps
-    those columns to their stripped cells (blank lines are skipped)."""
+    those columns to their stripped cells, un-quoted as formats.spreadsheet.restore says
+    (blank lines are skipped)."""
     reader = csv.reader(io.StringIO(decode_text(filename, data), newline=""))
     try:
         header = [name.strip() for name in next(reader, [])]
@@ -75,7 +83,7 @@ def read_rows(data: bytes, filename: str, columns: tuple[str, ...]) -> list[tupl
                 raise FormatError(f"{filename}: line {reader.line_num}: more cells than columns")
             short = len(cells) < width
             row = {
-                name: (cells[i] if not short or i < len(cells) else "").strip()
+                name: restore((cells[i] if not short or i < len(cells) else "").strip())
                 for name, i in wanted
             }
             rows.append((reader.line_num, row))
@@ -110,7 +118,7 @@ def _points(text: str, where: str) -> tuple[Point, ...]:
     try:
         value = json.loads(text)
         return tuple((float(p[0]), float(p[1])) for p in value if len(p) == 2)
-    except (ValueError, TypeError, IndexError, KeyError):
+    except (ValueError, TypeError, IndexError, KeyError, RecursionError):
         raise FormatError(f"{where}: points must be a JSON list of [x, y] pairs") from None
 
 
@@ -118,7 +126,7 @@ def import_csv(files: Mapping[str, bytes], labels: tuple[str, ...] = ()) -> list
     """Images and shapes of tidy CSV files; the annotator cell is kept (None when empty)."""
     groups: dict[tuple[str, str | None], list[RawShape]] = {}
     first_line: dict[tuple[str, str | None], str] = {}
-    problems: list[str] = []
+    problems: list[str] = Problems()
     for where, row in image_rows(files, COLUMNS, problems):
         key = (row["image"], row["annotator"] or None)
         shapes = groups.setdefault(key, [])

@@ -93,3 +93,44 @@ def test_two_annotators_compared_on_the_agreement_tab(page, browser, app_server)
     page.click("#agreement-compute")
     wait_until(lambda: "IoU ≥ 0.55" in page.inner_text("#agreement-status"), what="recomputed")
     assert page.inner_text("#position-text") == where
+
+
+def test_names_that_look_like_html_show_as_text_in_the_charts(page, browser) -> None:
+    tag = uuid.uuid4().hex[:6]
+    bold, link = f"<b>z{tag}</b>", f'<a href="http://x.example/">y{tag}</a>'
+    sign_in(page, bold)
+    draw_and_save(page, FIRST_BOX)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    other = context.new_page()
+    other.set_default_timeout(15_000)
+    console = ConsoleLog(other)
+    other.goto(page.url)
+    sign_in(other, link)
+    draw_and_save(other, SECOND_BOX)
+    context.close()
+    assert console.errors == [], f"second browser's console errors: {console.errors}"
+
+    page.locator(".nav-tabs .nav-link", has_text="Agreement").click()
+    page.wait_for_selector("#agreement-compute", state="visible")
+    page.click("#agreement-compute")
+    wait_until(
+        lambda: (
+            page.locator("#agreement-heatmap .heatmaplayer").count() == 1
+            and page.locator("#agreement-misses .xtick").count() >= 2
+        ),
+        timeout=60,
+        what="the heatmap and the bias charts",
+    )
+
+    ticks = page.evaluate(
+        "() => [...document.querySelectorAll('#agreement-results .xtick text,"
+        " #agreement-results .ytick text')].map(t => t.textContent)"
+    )
+    assert bold in ticks and link in ticks  # shown letter for letter
+    links = "#agreement-results svg a, #agreement-compare svg a"
+    assert page.locator(links).count() == 0  # no live link anywhere in the charts
+    bolded = page.evaluate(
+        "() => [...document.querySelectorAll('#agreement-results svg tspan')]"
+        ".filter(t => (t.getAttribute('style') || '').includes('bold')).length"
+    )
+    assert bolded == 0
