@@ -29,9 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from config import ConfigError, load_settings
-from domain.accounts import ROLE_NAMES, Account, parse_role, users_env_entry
+from domain.accounts import ROLE_NAMES, Account, account_name, parse_role, users_env_entry
 from domain.errors import DomainError
-from domain.identity import clean_annotator_name
 from formats.model import FormatError
 from formats.registry import CODECS, FORMAT_NAMES
 from formats.resolve import ImportRejected
@@ -168,6 +167,27 @@ def _method_lines(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _shape_lines(data: dict[str, Any]) -> list[str]:
+    """The stored shapes not compared as drawn (left out as unusable, or approximated):
+    how many, why, and the first few by image and annotator."""
+    lines = []
+    for key, what in (
+        ("shapes_left_out", "Stored shapes left out as unusable"),
+        ("shapes_approximated", "Shapes compared as their convex hull (tangled outline)"),
+    ):
+        found = data.get(key) or {}
+        if not found.get("count"):
+            continue
+        why = ", ".join(f"{n} {code}" for code, n in found["by_reason"].items())
+        first = "; ".join(
+            f"{row['image']} by {row['annotator']} (id {row['id']})" for row in found["first"][:5]
+        )
+        more = " ..." if found["count"] > 5 else ""
+        lines.append(f"{what}: {found['count']} ({why}): {first}{more}")
+        lines += [f"  {code}: {meaning}" for code, meaning in found["reasons"].items()]
+    return lines
+
+
 def format_agreement(data: dict[str, Any]) -> str:
     """The agreement report as text tables (the --json object, readable)."""
     alpha = data.get("label_alpha") or {}
@@ -180,6 +200,7 @@ def format_agreement(data: dict[str, Any]) -> str:
         f"Fleiss' kappa (images everyone finished): {_number(data.get('presence_kappa'))}",
         *_method_lines(data),
         *_suggestion_lines(data),
+        *_shape_lines(data),
         "",
         "Pairwise        a vs b: images   F1  mean IoU  label kappa",
     ]
@@ -350,7 +371,7 @@ def run_add_user(args: argparse.Namespace) -> str:
     from auth.directory import save_account
     from auth.passwords import hash_password
 
-    name = clean_annotator_name(args.name)
+    name = account_name(args.name)  # refuses reserved characters (#, :) and names
     role = parse_role(args.role)
     users_file = args.file or load_settings().users_file
     if users_file is None and not args.env:

@@ -10,6 +10,16 @@ Areal shapes (rect, circle, polygon) are compared by the IoU of the regions they
 Every other pair goes through shapely (GEOS); a self-intersecting polygon is repaired to its
 areal part (shapely.make_valid).
 
+Repair is bounded: its cost grows with the number of places an outline crosses itself (a
+scribbled outline of 400 points crosses itself some 10,000 times and took GEOS a minute and
+more memory by the thousand points). An outline of more than REPAIR_VERTICES vertices that
+crosses itself more than MAX_CROSSINGS times is compared as its convex hull instead, the
+region scribbled over, at the cost of one STRtree query of its edges; an open path like that
+is buffered around its convex hull (buffering costs like repair); such shapes are
+counted by the agreement report (tangled()). A shape no region can be made of (unknown kind,
+wrong coordinate count, NaN or infinite coordinates, too few points, more than
+MAX_ANALYSED_POINTS points) is left out of the analysis and reported (unusable()).
+
 A circle is the ellipse inscribed in its box, half-axes a = |x1 - x0| / 2 and b = |y1 - y0| / 2.
 It is represented by an N-gon (N = ELLIPSE_VERTICES = 1024) with vertices at the uniform
 parameter angles t_k = 2 pi k / N, (cx + s a cos t_k, cy + s b sin t_k), whose radius is scaled
@@ -53,6 +63,7 @@ overlay of a region with itself can come out a few ulps short. area() is the enc
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from typing import TypeAlias
@@ -63,6 +74,7 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from domain.annotation import Annotation
+from domain.stored_rows import geometry_problem
 
 # Vertices of the area-preserving polygon that stands in for an ellipse (see the module doc).
 ELLIPSE_VERTICES = 1024
@@ -87,6 +99,74 @@ OPEN_KINDS = ("line", "path")
 
 Areal: TypeAlias = Polygon | MultiPolygon
 
+# Bounds on the work one polygon may cost (module doc). An outline of up to REPAIR_VERTICES
+# vertices is always repaired (at worst a few milliseconds); a longer one is repaired when it
+# crosses itself at most MAX_CROSSINGS times, else compared as its convex hull.
+REPAIR_VERTICES = 32
+MAX_CROSSINGS = 64
+MAX_ANALYSED_POINTS = 100_000  # more is not a drawing: left out (unusable)
+TANGLED = "tangled_outline"  # the code of a shape compared as its convex hull
+TOO_MANY_POINTS = "too_many_points"
+
+
+def unusable(annotation: Annotation) -> str | None:
+    """Why no region can be made of the shape (a code of domain.stored_rows.SKIP_REASONS, or
+    TOO_MANY_POINTS), or None."""
+    problem = geometry_problem(annotation.kind, annotation.coords, annotation.points)
+    if problem is None and len(annotation.points) > MAX_ANALYSED_POINTS:
+        return TOO_MANY_POINTS
+    return problem
+
+
+def tangled(points: tuple[tuple[float, float], ...], closed: bool = True) -> bool:
+    """True when a polygon's outline (closed) or a path (not closed) is too long and crosses
+    itself too often to repair or buffer; it is then compared as its convex hull."""
+    if len(points) <= REPAIR_VERTICES:
+        return False
+    vertices = np.asarray(points, dtype=float)
+    # remembered by a digest of the vertices: a shape is asked about once per comparison
+    key = (hashlib.blake2b(vertices.tobytes(), digest_size=16).digest(), closed)
+    found = _TANGLED.get(key)
+    if found is None:
+        found = _crossings_exceed(vertices, MAX_CROSSINGS, closed)
+        if len(_TANGLED) >= _TANGLED_KEPT:
+            _TANGLED.clear()
+        _TANGLED[key] = found
+    return found
+
+
+_TANGLED: dict[tuple[bytes, bool], bool] = {}
+_TANGLED_KEPT = 100_000
+
+
+def approximated(annotation: Annotation) -> bool:
+    """True when the shape is compared as its convex hull (a tangled polygon or path)."""
+    if annotation.kind not in ("polygon", "path") or unusable(annotation):
+        return False
+    return tangled(annotation.points, closed=annotation.kind == "polygon")
+
+
+def _crossings_exceed(vertices: np.ndarray, budget: int, closed: bool) -> bool:
+    """True when the line's edges (closed: with the one back to the start) cross each other
+    more than `budget` times. Edges that only touch (neighbours, a repeated vertex) do not
+    cross: a clean outline drawn with repeated points is not tangled.
+
+    Edges are queried against an STRtree of all edges a few at a time, doubling the batch,
+    so a scribble stops after a handful of edges and a clean outline costs O(n log n)."""
+    ring = np.vstack([vertices, vertices[:1]]) if closed else vertices
+    edges = shapely.linestrings(np.stack([ring[:-1], ring[1:]], axis=1))
+    count = len(edges)
+    tree = shapely.STRtree(edges)
+    found, start, batch = 0, 0, 8
+    while start < count:
+        mine = np.arange(start, min(count, start + batch))
+        rows, others = tree.query(edges[mine], predicate="crosses")
+        found += int(np.count_nonzero(others > mine[rows]))  # each pair once
+        if found > budget:
+            return True
+        start, batch = start + batch, batch * 2
+    return False
+
 
 def shape_polygon(
     kind: str, coords: tuple[float, ...], points: tuple[tuple[float, float], ...]
@@ -94,7 +174,9 @@ def shape_polygon(
     """The region a shape encloses, or None when it encloses no area (line, path, degenerate).
 
     A self-intersecting polygon is repaired with shapely.make_valid, keeping its areal part,
-    which can be a MultiPolygon (a bow-tie becomes two triangles).
+    which can be a MultiPolygon (a bow-tie becomes two triangles); a tangled() one is
+    replaced by its convex hull. None too for a polygon with coordinates that are not
+    finite or more than MAX_ANALYSED_POINTS points.
     """
     if kind == "rect":
         x0, y0, x1, y1 = _box(kind, coords)
@@ -102,9 +184,14 @@ def shape_polygon(
     elif kind == "circle":
         geom = _ellipse(*_box(kind, coords))
     elif kind == "polygon":
-        if len(points) < 3:
+        if len(points) < 3 or len(points) > MAX_ANALYSED_POINTS:
             return None
-        geom = shapely.make_valid(Polygon(points))
+        if not all(math.isfinite(v) for point in points for v in point):
+            return None
+        if tangled(points):  # repair would cost minutes and gigabytes (module doc)
+            geom = shapely.convex_hull(shapely.multipoints(points))
+        else:
+            geom = shapely.make_valid(Polygon(points))
     elif kind in ("line", "path"):
         return None
     else:
@@ -120,7 +207,8 @@ def open_region(
 ) -> Polygon | None:
     """The region an open shape (line, path) is compared as: within open_tolerance of it.
 
-    None for a path without points or with coordinates that are not finite.
+    None for a path without points or with coordinates that are not finite (or more than
+    MAX_ANALYSED_POINTS points); a tangled() path is buffered around its convex hull.
     """
     if kind == "line":
         x0, y0, x1, y1 = _coords4(kind, coords)
@@ -134,8 +222,12 @@ def open_region(
     # canonical order, so that a shape drawn the other way round gives the same region
     reverse = vertices[::-1]
     vertices = min(vertices, reverse)
+    if len(vertices) > MAX_ANALYSED_POINTS:
+        return None
     radius = open_tolerance(vertices)
     skeleton = Point(vertices[0]) if len(vertices) == 1 else LineString(vertices)
+    if kind == "path" and tangled(vertices, closed=False):
+        skeleton = shapely.convex_hull(skeleton)  # buffering a scribble costs like repair
     region = shapely.buffer(skeleton, radius, quad_segs=OPEN_QUAD_SEGS)
     return region if isinstance(region, Polygon) and not region.is_empty else None
 

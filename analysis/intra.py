@@ -42,6 +42,7 @@ def first_passes(work: Work) -> Work:
             for key, done in work.by_image.items()
         },
         {pair: s for pair, s in work.seconds.items() if not is_repeat(pair[1])},
+        work.left_out,
     )
 
 

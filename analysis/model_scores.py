@@ -91,7 +91,8 @@ def split_models(work: Work) -> tuple[Work, dict[str, dict[str, Sequence[Annotat
             if is_model(who):
                 models.setdefault(who, {})[key] = shapes
     seconds = {pair: spent for pair, spent in work.seconds.items() if not is_model(pair[1])}
-    return Work({key: done for key, done in people.items() if done}, seconds), models
+    kept = {key: done for key, done in people.items() if done}
+    return Work(kept, seconds, work.left_out), models
 
 
 def without_suggestions(work: Work) -> tuple[Work, int]:
@@ -106,7 +107,7 @@ def without_suggestions(work: Work) -> tuple[Work, int]:
             mine = tuple(s for s in shapes if not is_unchanged_suggestion(s.source))
             left_out += len(shapes) - len(mine)
             kept[key][who] = mine
-    return Work(kept, work.seconds), left_out
+    return Work(kept, work.seconds, work.left_out), left_out
 
 
 def accepted_suggestions(work: Work) -> int:

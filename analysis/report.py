@@ -46,11 +46,13 @@ import numpy as np
 from analysis import batch
 from analysis.bias import AnnotatorBias
 from analysis.consensus import ConsensusObject, unit_consensus
+from analysis.geometry import TANGLED, approximated
 from analysis.pairwise import PairAgreement, disagreement_by_image
 from analysis.reliability import bootstrap_ci, fleiss_kappa, krippendorff_alpha
 from analysis.report_json import estimate_json, json_number, report_json
 from analysis.units import Unit, image_units, unit_labels
-from analysis.work import Work
+from analysis.work import Work, usable_work
+from domain.stored_rows import SkippedRow
 
 __all__ = [  # disagreement_by_image lives in analysis.pairwise; offered here with the rest
     "AgreementReport",
@@ -108,6 +110,9 @@ class AgreementReport:
     units: int = 0  # units (objects) on the images finished by 2+ annotators
     resamples: int = 200  # bootstrap draws behind each interval (0: no intervals)
     seed: int = 0  # the bootstrap's random seed
+    # stored shapes left out as unusable, and shapes compared as their convex hull
+    left_out: tuple[SkippedRow, ...] = ()
+    approximated: tuple[SkippedRow, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """A dict json.dumps accepts with allow_nan=False; per-object lists are left out.
@@ -120,7 +125,9 @@ def agreement_report(
 ) -> AgreementReport:
     """Label and presence alpha with bootstrap intervals, pairwise agreement and per-annotator
     bias against the leave-one-out consensus, at one IoU threshold. resamples = 0 leaves the
-    intervals out; seed makes them reproducible."""
+    intervals out; seed makes them reproducible. Shapes no region can be made of are left
+    out and listed (work.left_out), as are shapes compared as their convex hull."""
+    work = usable_work(work)
     # every image at once (analysis.batch): the numbers of the per-image functions, faster
     table = batch.table_of(work)
     pairs = batch.pair_matchings(table, iou_threshold)
@@ -150,6 +157,14 @@ def agreement_report(
         units=int(everyone.codes.shape[1]),
         resamples=resamples,
         seed=seed,
+        left_out=work.left_out,
+        approximated=tuple(
+            SkippedRow(key, who, shape.id, TANGLED)
+            for key, done in sorted(work.by_image.items())
+            for who, shapes in sorted(done.items())
+            for shape in shapes
+            if approximated(shape)
+        ),
     )
 
 

@@ -8,7 +8,8 @@ object states the IoU threshold and tolerance, the matching, the alpha and the b
 null has a null_reasons object mapping the null's path in it ("mean_iou", "label_alpha.ci_low",
 "edges.left") to a code of NULL_REASONS. The keys of schema_version 1 are kept with their old
 meaning (images, matched, drawn_a, presence_alpha as a bare number, presence_alpha_ci, ...) and
-are marked deprecated in the schema.
+are marked deprecated in the schema. shapes_left_out and shapes_approximated list the stored
+shapes that were not compared as drawn, with a code of SHAPE_REASONS each.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from analysis.bias import EDGES, AnnotatorBias
+from analysis.geometry import MAX_ANALYSED_POINTS, MAX_CROSSINGS, TANGLED, TOO_MANY_POINTS
 from analysis.matching import IOU_TOLERANCE
 from analysis.pairwise import THRESHOLDS, PairAgreement
+from domain.stored_rows import SKIP_REASONS, SkippedRow
 
 if TYPE_CHECKING:
     from analysis.intra import IntraRater
@@ -28,6 +31,16 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 2
 SCHEMA = "docs/agreement-report.schema.json"
 CONFIDENCE = 0.95
+SHOWN_SHAPES = 10  # shapes listed by name in shapes_left_out / shapes_approximated
+
+# Why a stored shape was not compared as drawn: code -> meaning (shapes_left_out and
+# shapes_approximated say which codes occurred, with this legend).
+SHAPE_REASONS: dict[str, str] = {
+    **SKIP_REASONS,
+    TOO_MANY_POINTS: f"more than {MAX_ANALYSED_POINTS:,} points",
+    TANGLED: f"the outline crosses itself more than {MAX_CROSSINGS} times: compared as its "
+    "convex hull (a path: buffered around it), as repairing it would cost minutes",
+}
 
 NULL_REASONS: dict[str, str] = {
     "no_shared_images": "no image was finished by two or more of the annotators compared",
@@ -137,6 +150,8 @@ def report_json(report: AgreementReport) -> dict[str, Any]:
             "ci_low": json_number(presence.ci_low),
             "ci_high": json_number(presence.ci_high),
         },
+        "shapes_left_out": shapes_json(report.left_out),
+        "shapes_approximated": shapes_json(report.approximated),
     }
     reasons = {
         **_estimate_reasons("label_alpha", label),
@@ -146,6 +161,23 @@ def report_json(report: AgreementReport) -> dict[str, Any]:
         "presence_kappa": report.presence_kappa_reason,
     }
     return with_null_reasons(data, reasons)
+
+
+def shapes_json(rows: tuple[SkippedRow, ...] | list[SkippedRow]) -> dict[str, Any]:
+    """Stored shapes not compared as drawn: how many, how many for each reason, the first
+    SHOWN_SHAPES by image, annotator and id, and the meaning of each reason given."""
+    by_reason: dict[str, int] = {}
+    for row in rows:
+        by_reason[row.reason] = by_reason.get(row.reason, 0) + 1
+    return {
+        "count": len(rows),
+        "by_reason": by_reason,
+        "first": [
+            {"image": r.image_key, "annotator": r.annotator, "id": r.id, "reason": r.reason}
+            for r in rows[:SHOWN_SHAPES]
+        ],
+        "reasons": {code: SHAPE_REASONS.get(code, code) for code in by_reason},
+    }
 
 
 def pair_json(pair: PairAgreement) -> dict[str, Any]:

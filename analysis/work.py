@@ -6,8 +6,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from statistics import median
 
+from analysis.geometry import unusable
 from domain.annotation import Annotation
 from domain.status import FINISHED
+from domain.stored_rows import SkippedRow
 
 # image key -> annotator -> that annotator's shapes on the image (empty: found no objects)
 Shapes = Mapping[str, Mapping[str, tuple[Annotation, ...]]]
@@ -24,6 +26,8 @@ class Work:
     by_image: Shapes
     # (image, annotator) -> active seconds spent on the image, where recorded
     seconds: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    # stored shapes left out because no region can be made of them (reported, not compared)
+    left_out: tuple[SkippedRow, ...] = ()
 
     @property
     def annotators(self) -> tuple[str, ...]:
@@ -47,6 +51,7 @@ class Work:
                 for key, done in self.by_image.items()
             },
             self.seconds,
+            self.left_out,
         )
 
     def median_seconds(self, annotator: str) -> float | None:
@@ -76,3 +81,25 @@ def work_of(
         key: {who: tuple(found) for who, found in done.items()} for key, done in by_image.items()
     }
     return Work(shapes, dict(seconds or {}))
+
+
+def usable_work(work: Work) -> Work:
+    """The work less the shapes no region can be made of (analysis.geometry.unusable), which
+    join work.left_out; the very same work when every shape is usable. An image stays
+    finished for an annotator whose shapes there were all left out."""
+    dropped: list[SkippedRow] = []
+    kept: dict[str, dict[str, tuple[Annotation, ...]]] = {}
+    for key, done in work.by_image.items():
+        kept[key] = {}
+        for who, shapes in done.items():
+            good = []
+            for shape in shapes:
+                reason = unusable(shape)
+                if reason is None:
+                    good.append(shape)
+                else:
+                    dropped.append(SkippedRow(key, who, shape.id, reason))
+            kept[key][who] = tuple(good) if len(good) != len(shapes) else shapes
+    if not dropped:
+        return work
+    return Work(kept, work.seconds, (*work.left_out, *dropped))

@@ -1,4 +1,5 @@
-"""Active time per image: the browser measures (assets/activity.js), the server adds up."""
+"""Active time per image: the browser measures (assets/activity.js), the server adds up,
+never more than the wall-clock time of the visit it noted (storage.visits)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from auth.session import acts_as
 from components import ids
 from storage.errors import StorageError
 from storage.runtime import current
+from storage.visits import Visits
 
 log = logging.getLogger("concord.activity")
 MAX_SECONDS = 4 * 3600  # one visit; more is a page left open, not work
@@ -38,12 +40,18 @@ def valid_time(spent: Any) -> tuple[str, str, float] | None:
 
 @callback(Output(ids.TIME_SPENT, "clear_data"), Input(ids.TIME_SPENT, "data"))
 def record_time(spent: Any) -> bool:
-    """Add the seconds spent on the image just left; a lost report costs only a statistic."""
+    """Add the seconds spent on the image just left, at most the time since the server
+    served it (once per visit); a lost report costs only a statistic."""
     checked = valid_time(spent)
     if checked is None or not acts_as(checked[1]):
         raise PreventUpdate  # malformed, or a report in someone else's name
+    key, who, claimed = checked
+    seconds = Visits(current().images.cache).report(key, who, claimed)
+    if seconds is None:
+        log.info("time spent on %s not recorded: no visit of %s to it is open", key, who)
+        raise PreventUpdate
     try:
-        current().store.add_active_time(*checked)
+        current().store.add_active_time(key, who, seconds)
     except StorageError as exc:
         log.warning("time spent on %s not recorded: %s", checked[0], exc)
     return True

@@ -35,6 +35,8 @@ from auth.session import may
 from components import agreement_tab as tab
 from components import ids
 from domain.accounts import Role
+from domain.stored_rows import skipped_summary
+from formats.spreadsheet import neutralise
 from storage.annotation_store import ExportRows
 from storage.errors import StorageError
 from storage.runtime import current
@@ -46,13 +48,18 @@ PLOTTED_VALUES = 2000  # per annotator and measure: box plots of 100,000 points 
 
 
 def fingerprint(rows: ExportRows) -> str:
-    """A hash of everything the analysis reads: shapes (any order) and statuses."""
+    """A hash of everything the analysis reads: shapes (any order), statuses, and the
+    stored rows it leaves out as unusable."""
     digest = hashlib.sha256()
     for shape in sorted(rows.shapes):
         digest.update(repr(tuple(shape)).encode())
     digest.update(b"\x00statuses\x00")
     for pair, status in sorted(rows.statuses.items()):
         digest.update(repr((pair, status)).encode())
+    if rows.skipped:  # rows the report lists as left out: a change there is news too
+        digest.update(b"\x00skipped\x00")
+        for row in sorted(rows.skipped):
+            digest.update(repr(tuple(row)).encode())
     return digest.hexdigest()[:20]
 
 
@@ -125,12 +132,27 @@ def agreement_job(
     data["suggestions"] = suggestions_json(accepted, without_suggestions)
     if not result.images:
         note = "No image has been finished by two or more annotators yet."
-        return data, key, _alert(note, "warning")
+        return data, key, _alert(note + shapes_note(result), "warning")
     note = f"Computed at IoU ≥ {level:.2f} on {result.images:,} image(s) with 2+ annotators."
     if accepted:
         how = "left out" if without_suggestions else "counted"
         note += f" {accepted:,} shape(s) accepted unchanged from suggestions, {how}."
-    return data, key, _alert(note, "success")
+    return (
+        data,
+        key,
+        _alert(note + shapes_note(result), "warning" if result.left_out else "success"),
+    )
+
+
+def shapes_note(result: AgreementReport) -> str:
+    """What the report says of stored shapes not compared as drawn ('' when none)."""
+    note = f" {skipped_summary(result.left_out)}." if result.left_out else ""
+    if result.approximated:
+        note += (
+            f" {len(result.approximated):,} shape(s) with an outline that crosses itself "
+            "too often were compared as their convex hull."
+        )
+    return note
 
 
 @callback(
@@ -254,7 +276,8 @@ def comparison_of(key: str, shown: list[str], annotators: list[str]) -> object:
 
 
 def metrics_archive(data: dict[str, Any]) -> bytes:
-    """A zip of summary.csv, pairwise.csv and annotators.csv (one row per annotator)."""
+    """A zip of summary.csv, pairwise.csv and annotators.csv (one row per annotator); names
+    a spreadsheet would run as a formula are quoted (formats.spreadsheet)."""
     threshold = data["iou_threshold"]
     alpha = data["label_alpha"]
     summary = pd.DataFrame(
@@ -288,7 +311,7 @@ def metrics_archive(data: dict[str, Any]) -> bytes:
             ("pairwise", pairwise),
             ("annotators", annotators),
         ):
-            archive.writestr(f"{name}.csv", frame.to_csv(index=False))
+            archive.writestr(f"{name}.csv", frame.map(neutralise).to_csv(index=False))
     return buffer.getvalue()
 
 

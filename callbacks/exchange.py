@@ -13,10 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html, no_update
-from dash.exceptions import PreventUpdate
+from dash import Input, Output, State, callback, callback_context, dcc, hooks, html, no_update
+from dash.exceptions import MissingCallbackContextException, PreventUpdate
 
-from auth.session import may
+from auth.session import acting_annotator, may, sign_in_required
 from components import ids
 from components.exchange_panel import ALL, CONSENSUS_CHOICE
 from domain.accounts import Role
@@ -30,6 +30,30 @@ from workflows.history import history_csv
 
 Report = Callable[[int, int, str], None]
 SHOWN_PROBLEMS = 50
+ASKING = "concord_asking"  # callback_context.custom_data: who asks, read from the session
+
+
+@hooks.custom_data(ASKING)
+def who_asks(_context: object) -> dict[str, object]:
+    """Who sends this callback, read while the request (and its session) is there: a
+    background job runs in another process without one, and gets this with its context."""
+    return {"sign_in": sign_in_required(), "name": acting_annotator(None)}
+
+
+def importer_of(claimed: object) -> str:
+    """The name the history gives an import: the signed-in account's whatever the page
+    sends; in local mode the name the page holds; else "import"."""
+    try:
+        asking = callback_context.custom_data.get(ASKING)
+    except MissingCallbackContextException:
+        asking = None
+    if not isinstance(asking, dict):  # no hook ran (called outside a Dash request)
+        name = acting_annotator(claimed)
+    elif asking["sign_in"]:
+        name = asking["name"]
+    else:
+        name = claimed if isinstance(claimed, str) else None
+    return (name or "import")[:64]
 
 
 def _ignore(done: int, total: int, what: str) -> None:
@@ -130,7 +154,9 @@ def export_job(
     except (FormatError, StorageError, DomainError) as exc:
         return no_update, _alert(f"Nothing exported: {exc}", "danger")
     download = dcc.send_bytes(exported.content, exported.filename)
-    return download, _alert(f"Exported {exported.summary()}", "success")
+    # warnings: images or stored shapes left out (unreadable), the rest is in the file
+    color = "warning" if exported.warnings else "success"
+    return download, _alert(f"Exported {exported.summary()}", color)
 
 
 def decode_upload(contents: str, filename: str) -> bytes:
@@ -210,7 +236,7 @@ def run_export(
     State(ids.IMPORT_UPLOAD, "filename"),
     State(ids.IMPORT_FORMAT, "value"),
     State(ids.IMPORT_ANNOTATOR, "value"),
-    State(ids.ANNOTATOR, "data"),  # who imports, for the history (only admins get here)
+    State(ids.ANNOTATOR, "data"),  # who imports in local mode; with sign-in the session says
     background=True,
     progress=[Output(ids.IMPORT_PROGRESS, "value"), Output(ids.IMPORT_PROGRESS, "label")],
     running=[
@@ -228,7 +254,8 @@ def run_import(
     importer: str | None,
 ) -> tuple[dbc.Alert, float]:
     """Import an uploaded file in a background job and say what happened (the time stamp
-    tells the export card to list annotators again)."""
+    tells the export card to list annotators again). The history names the signed-in
+    account as the importer, whatever name the page holds (local mode: that name)."""
     if not contents or not format_name:
         raise PreventUpdate
     _detach_database()
@@ -238,7 +265,7 @@ def run_import(
         format_name,
         annotator,
         _progress_reporter(set_progress),
-        (importer or "import")[:64],
+        importer_of(importer),
     )
     return result, time.time()
 
@@ -255,6 +282,8 @@ def download_history(clicks: Any, annotator: str | None, batch: str | None) -> t
     """The change history as a CSV download (reviewers and admins)."""
     if not clicks or not may(Role.REVIEWER):
         raise PreventUpdate
+    annotator = annotator if isinstance(annotator, str) else None  # the page sends texts
+    batch = batch if isinstance(batch, str) else None
     who = None if annotator in (None, ALL, CONSENSUS_CHOICE) else annotator
     try:
         data = history_csv(current(), who, None if batch in (None, ALL) else batch)

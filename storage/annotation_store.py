@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Engine,
+    Text,
+    cast,
     create_engine,
     delete,
     event,
@@ -28,8 +31,10 @@ from domain.changes import DECISIONS, PastEvent, ShapeChange, plan_sync, plan_un
 from domain.repeats import REPEAT_SUFFIX
 from domain.sources import MODEL_PREFIX
 from domain.status import FINISHED, ImageStatus
+from domain.stored_rows import SkippedRow, read_geometry
 from domain.suggestions import Decision
 from storage.assignments import settle_claim
+from storage.database_file import check_before_opening, sqlite_file, watch
 from storage.errors import (
     EditConflict,
     NothingToUndo,
@@ -44,7 +49,8 @@ from storage.schema import ACTIVE_TIMES, ANNOTATIONS, IMAGE_SIZES, STATUSES, as_
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for the URL; SQLite gets its folder created, WAL and a busy timeout."""
+    """An engine for the URL; SQLite gets its folder created, WAL and a busy timeout, and its
+    file is checked (writable, not deleted since it was made) and watched while it is used."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
@@ -54,6 +60,9 @@ def make_engine(url: str) -> Engine:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"cannot create the database folder {folder}: {exc}") from None
+    database = sqlite_file(url)
+    if database is not None:
+        check_before_opening(database)
     engine = create_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -63,25 +72,59 @@ def make_engine(url: str) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    if database is not None:
+        watch(engine, database)
     return engine
 
 
-def _row_to_annotation(row: Any) -> Annotation:
-    geometry = row.geometry or {}
+logger = logging.getLogger("concord.store")
+
+# Every column, the geometry as its JSON text: a row whose JSON does not parse is skipped
+# by the readers (domain.stored_rows) instead of failing the whole query.
+_ROW_COLUMNS = (
+    *(column for column in ANNOTATIONS.c if column.name != "geometry"),
+    cast(ANNOTATIONS.c.geometry, Text).label("geometry"),
+)
+
+
+def _rows() -> Any:
+    """select() of whole annotation rows, for _row_to_annotation."""
+    return select(*_ROW_COLUMNS)
+
+
+def _row_to_annotation(row: Any) -> Annotation | SkippedRow:
+    """The record of a stored row, or the SkippedRow saying why it cannot be used."""
+    geometry = read_geometry(row.kind, row.geometry)
+    if isinstance(geometry, str):
+        return SkippedRow(row.image_key, row.annotator, row.id, geometry)
     return Annotation(
         id=row.id,
         image_key=row.image_key,
         annotator=row.annotator,
         label=row.label,
         kind=row.kind,
-        coords=tuple(float(v) for v in geometry.get("coords", ())),
-        points=tuple((float(p[0]), float(p[1])) for p in geometry.get("points", ())),
+        coords=tuple(float(v) for v in geometry.coords),
+        points=tuple((float(x), float(y)) for x, y in geometry.points),
         created_at=as_utc(row.created_at),
         updated_at=as_utc(row.updated_at),
         source=row.source,
         version=int(row.version),
         score=row.score,
     )
+
+
+def _readable(rows: Iterable[Any]) -> list[Annotation]:
+    """The records of the rows that can be read; the others are logged and left alone."""
+    found: list[Annotation] = []
+    for row in rows:
+        record = _row_to_annotation(row)
+        if isinstance(record, SkippedRow):
+            logger.warning(
+                "stored shape %s on %s skipped: %s", record.id, record.image_key, record.reason
+            )
+        else:
+            found.append(record)
+    return found
 
 
 def _values(record: Annotation) -> dict[str, Any]:
@@ -115,10 +158,12 @@ class StoredShape(NamedTuple):
 
 @dataclass(frozen=True)
 class ExportRows:
-    """Shapes and statuses for an export: every shape, and (image, annotator) -> status."""
+    """Shapes and statuses for an export: every readable shape, (image, annotator) ->
+    status, and the stored shapes left out as unusable (domain.stored_rows)."""
 
     shapes: list[StoredShape]
     statuses: dict[tuple[str, str], str]
+    skipped: list[SkippedRow] = field(default_factory=list)  # rows that could not be read
 
 
 @dataclass(frozen=True)
@@ -146,13 +191,13 @@ class AnnotationStore:
     def annotations_for(self, image_key: str, annotator: str) -> list[Annotation]:
         """One annotator's shapes on one image, oldest first."""
         query = (
-            select(ANNOTATIONS)
+            _rows()
             .where(ANNOTATIONS.c.image_key == image_key, ANNOTATIONS.c.annotator == annotator)
             .order_by(ANNOTATIONS.c.created_at, ANNOTATIONS.c.id)
         )
         try:
             with self.engine.connect() as conn:
-                return [_row_to_annotation(row) for row in conn.execute(query)]
+                return _readable(conn.execute(query))
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read annotations: {database_reason(exc)}") from None
 
@@ -183,8 +228,9 @@ class AnnotationStore:
         log = EventLog(actor or annotator)
         try:
             with self.engine.begin() as conn:
-                rows = list(conn.execute(select(ANNOTATIONS).where(mine)))
-                stored = {row.id: _row_to_annotation(row) for row in rows}
+                rows = list(conn.execute(_rows().where(mine)))
+                # an unreadable row is left as it is: no browser holds it to change it
+                stored = {record.id: record for record in _readable(rows)}
                 writers = {row.id: row.writer for row in rows}
                 wanted = [r.id for r in records]
                 if (
@@ -333,9 +379,10 @@ class AnnotationStore:
             columns.annotator,
             columns.label,
             columns.kind,
-            columns.geometry,
+            cast(columns.geometry, Text),  # parsed here: a row that does not parse is skipped
             columns.score,
             columns.source,
+            columns.id,
         ).order_by(columns.image_key, columns.annotator, columns.created_at, columns.id)
         statuses = select(STATUSES.c.image_key, STATUSES.c.annotator, STATUSES.c.status)
         if annotator is not None:
@@ -344,25 +391,20 @@ class AnnotationStore:
         if key_prefix:
             shapes = shapes.where(ANNOTATIONS.c.image_key.startswith(key_prefix, autoescape=True))
             statuses = statuses.where(STATUSES.c.image_key.startswith(key_prefix, autoescape=True))
+        found: list[StoredShape] = []
+        skipped: list[SkippedRow] = []
         try:
             with self.engine.connect() as conn:
-                found = [
-                    StoredShape(
-                        key,
-                        who,
-                        label,
-                        kind,
-                        tuple(geometry.get("coords") or ()),
-                        tuple(tuple(p) for p in geometry.get("points") or ()),
-                        score,
-                        source,
-                    )
-                    for key, who, label, kind, geometry, score, source in conn.execute(shapes)
-                ]
+                for key, who, label, kind, text, score, source, row_id in conn.execute(shapes):
+                    geometry = read_geometry(kind, text)
+                    if isinstance(geometry, str):
+                        skipped.append(SkippedRow(key, who, row_id, geometry))
+                        continue
+                    found.append(StoredShape(key, who, label, kind, *geometry, score, source))
                 status = {(r.image_key, r.annotator): r.status for r in conn.execute(statuses)}
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read annotations: {database_reason(exc)}") from None
-        return ExportRows(found, status)
+        return ExportRows(found, status, skipped)
 
     def replace_images(
         self, groups: Sequence[tuple[str, str, Sequence[Annotation]]], actor: str = "import"
@@ -418,8 +460,10 @@ class AnnotationStore:
                 log = EventLog(actor, at=now)
                 for start in range(0, len(to_delete), 500):
                     chunk = to_delete[start : start + 500]
-                    for row in conn.execute(select(ANNOTATIONS).where(columns.id.in_(chunk))):
-                        log.shape(ShapeChange(_row_to_annotation(row), None))
+                    for row in conn.execute(_rows().where(columns.id.in_(chunk))):
+                        old = _row_to_annotation(row)
+                        if isinstance(old, Annotation):  # an unreadable row goes unrecorded
+                            log.shape(ShapeChange(old, None))
                     conn.execute(delete(ANNOTATIONS).where(ANNOTATIONS.c.id.in_(chunk)))
                 if to_insert:
                     _insert_many(conn, to_insert)
@@ -469,8 +513,7 @@ class AnnotationStore:
                 if target is None:
                     raise NothingToUndo("There is no change of yours on this image to undo.")
                 stored = {
-                    row.id: _row_to_annotation(row)
-                    for row in conn.execute(select(ANNOTATIONS).where(mine))
+                    record.id: record for record in _readable(conn.execute(_rows().where(mine)))
                 }
                 past = [
                     PastEvent(e.action, e.annotation_id, e.before, e.after)
@@ -500,11 +543,9 @@ class AnnotationStore:
                     _put_status(conn, image_key, annotator, plan.status[1], log)
                 log.write(conn)
                 after = conn.execute(
-                    select(ANNOTATIONS)
-                    .where(mine)
-                    .order_by(ANNOTATIONS.c.created_at, ANNOTATIONS.c.id)
+                    _rows().where(mine).order_by(ANNOTATIONS.c.created_at, ANNOTATIONS.c.id)
                 )
-                return tuple(_row_to_annotation(row) for row in after)
+                return tuple(_readable(after))
         except SQLAlchemyError as exc:
             raise SaveFailed(f"the database refused the undo: {database_reason(exc)}") from None
 

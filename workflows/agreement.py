@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from analysis.intra import first_passes
-from analysis.work import Work, work_of
+from analysis.work import Work, usable_work, work_of
 from domain.annotation import Annotation
 from domain.sources import is_model
 from storage.annotation_store import ExportRows
@@ -20,12 +20,14 @@ def load_work(
 ) -> Work:
     """Every finished (image, annotator) pair with its shapes, of one batch or all; second
     passes (`name#repeat`) only when `repeats` (for intra-rater reliability), a detector's
-    shapes (`model:<name>`) only when `models`: people's agreement is people's only."""
+    shapes (`model:<name>`) only when `models`: people's agreement is people's only.
+    Stored shapes that cannot be read or compared are left out and listed in work.left_out."""
     rows = services.store.export_rows(key_prefix=batch_prefix(batch))
     if not models:
         rows = ExportRows(
             [row for row in rows.shapes if not is_model(row.annotator)],
             {pair: status for pair, status in rows.statuses.items() if not is_model(pair[1])},
+            [row for row in rows.skipped if not is_model(row.annotator)],
         )
     shapes = [
         Annotation(
@@ -54,5 +56,7 @@ def load_work(
         for pair, spent in services.store.active_times(batch_prefix(batch)).items()
         if batch is None or in_batch(pair[0], batch)
     }
-    work = work_of(shapes, statuses, seconds)
+    found = work_of(shapes, statuses, seconds)
+    skipped = tuple(r for r in rows.skipped if batch is None or in_batch(r.image_key, batch))
+    work = usable_work(Work(found.by_image, found.seconds, skipped))
     return work if repeats else first_passes(work)

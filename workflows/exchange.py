@@ -15,6 +15,7 @@ from domain.annotation import Annotation, utc_now
 from domain.errors import AnnotatorNameError
 from domain.identity import clean_annotator_name
 from domain.status import FINISHED
+from domain.stored_rows import SkippedRow, skipped_summary
 from formats.archive import is_zip, unzip, zip_files
 from formats.model import ExportSet, FormatError, ImageAnnotations, ImageRef, RawImage, Shape
 from formats.registry import Codec, codec_for, read_upload
@@ -134,29 +135,31 @@ def read_sizes(
 # ---------------------------------------------------------------- export
 
 
-def _stored_shapes(
-    services: Services, annotator: str | None, batch: str | None
-) -> tuple[dict[tuple[str, str], list[Shape]], set[tuple[str, str]]]:
-    """Shapes by (image, annotator), and the pairs finished (drew on or found empty)."""
+Stored = tuple[dict[tuple[str, str], list[Shape]], set[tuple[str, str]], list[SkippedRow]]
+
+
+def _stored_shapes(services: Services, annotator: str | None, batch: str | None) -> Stored:
+    """Shapes by (image, annotator), the pairs finished (drew on or found empty), and the
+    stored shapes left out as unusable (domain.stored_rows)."""
     rows = services.store.export_rows(annotator, key_prefix=batch_prefix(batch))
     shapes: dict[tuple[str, str], list[Shape]] = {}
     for row in rows.shapes:
         shape = Shape(row.label, row.kind, row.coords, row.points, row.score)  # type: ignore[arg-type]
         shapes.setdefault((row.image_key, row.annotator), []).append(shape)
     pairs = set(shapes) | {pair for pair, status in rows.statuses.items() if status in FINISHED}
-    return shapes, pairs
+    return shapes, pairs, rows.skipped
 
 
-def _consensus_shapes(
-    services: Services, batch: str | None, threshold: float
-) -> tuple[dict[tuple[str, str], list[Shape]], set[tuple[str, str]]]:
-    """The consensus boxes (analysis.consensus) of every finished image, as CONSENSUS's."""
-    agreed = consensus_of(load_work(services, batch), threshold)
+def _consensus_shapes(services: Services, batch: str | None, threshold: float) -> Stored:
+    """The consensus boxes (analysis.consensus) of every finished image, as CONSENSUS's,
+    and the stored shapes the analysis left out."""
+    work = load_work(services, batch)
+    agreed = consensus_of(work, threshold)
     shapes = {
         (key, CONSENSUS): [Shape(o.label, "rect", o.box) for o in objects]
         for key, objects in agreed.items()
     }
-    return shapes, set(shapes)
+    return shapes, set(shapes), list(work.left_out)
 
 
 def collect_export(
@@ -168,20 +171,22 @@ def collect_export(
     iou_threshold: float = 0.5,
 ) -> tuple[dict[str, ExportSet], list[str]]:
     """Per annotator (or for the consensus), the images finished with their shapes,
-    restricted to one batch when given; and warnings about images left out."""
+    restricted to one batch when given; and warnings about images and stored shapes left
+    out (a shape that cannot be read is skipped and counted, the rest is exported)."""
     if consensus:
-        shapes, pairs = _consensus_shapes(services, batch, iou_threshold)
+        shapes, pairs, skipped = _consensus_shapes(services, batch, iou_threshold)
     else:
-        shapes, pairs = _stored_shapes(services, annotator, batch)
+        shapes, pairs, skipped = _stored_shapes(services, annotator, batch)
     if batch is not None:
         pairs = {pair for pair in pairs if in_batch(pair[0], batch)}
+        skipped = [row for row in skipped if in_batch(row.image_key, batch)]
     if not pairs:
         whose = "the consensus" if consensus else f"{annotator}'s" if annotator else "any"
         where = f" in batch {batch or '(top level)'}" if batch is not None else ""
         raise ExportFailed(f"there are no finished images of {whose} annotations{where} to export")
     refs, unreadable = read_sizes(services, sorted({key for key, _ in pairs}), progress)
     progress(1, 1, "writing")
-    warnings: list[str] = []
+    warnings: list[str] = [skipped_summary(skipped)] if skipped else []
     missing = sorted(unreadable)
     if missing:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
@@ -238,7 +243,7 @@ def export_annotations(
         content = codec.write(sets[name], **options)
         folder = _safe_folder(name)
         if codec.archive:
-            for member, data in unzip(content).items():
+            for member, data in unzip(content, capped=False).items():  # our own zip
                 members[f"{folder}/{member}"] = data
         else:
             members[f"{folder}/annotations.{codec.extension}"] = content
