@@ -21,11 +21,16 @@ def canvas_of(image: dict[str, Any] | None, annotator: str | None) -> Canvas | N
     """The canvas being edited, or None when there is no readable image or no annotator.
     With sign-in on, the annotator is the signed-in account whatever the browser says."""
     annotator = acting_annotator(annotator)
-    if annotator and image and image.get("repeat") is True:
+    if not isinstance(image, dict) or not isinstance(annotator, str):
+        return None  # nothing shown, or not what the page sends
+    if annotator and image.get("repeat") is True:
         annotator = repeat_name(annotator)  # a second pass, kept apart from the first
-    if not image or not image.get("key") or image.get("error") or not annotator:
+    key, width, height = image.get("key"), image.get("width"), image.get("height")
+    if not key or not isinstance(key, str) or image.get("error") or not annotator:
         return None
-    return Canvas(image["key"], int(image["width"]), int(image["height"]), annotator)
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (width, height)):
+        return None  # saves check against the size the server reads, never this one
+    return Canvas(key, width, height, annotator)  # type: ignore[arg-type]
 
 
 def editable_state(records: Any, canvas: Canvas | None) -> tuple[RecordsState, Canvas]:

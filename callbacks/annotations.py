@@ -10,7 +10,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from dash import Input, Output, State, callback
+from dash import Input, Output, State, callback, ctx
 from dash.exceptions import PreventUpdate
 
 from auth.canvas import canvas_of, editable_state, not_assigned
@@ -22,9 +22,10 @@ from domain.editing import apply_cell_edit, apply_shape_change, delete_records
 from domain.errors import DomainError
 from domain.records_state import RecordsState, known_of, state_from_data, tab_id_of
 from domain.relayout import parse_relayout
-from storage.autosave import autosave
+from storage.autosave import save_checked
 from storage.errors import StorageError
 from storage.runtime import current
+from storage.visits import Visits
 from workflows.label_hint import hint_drawn
 
 
@@ -41,10 +42,10 @@ def commit(
     if refused:
         return replace(state, rev=state.rev + 1).to_data(), *message(refused, "warning")
     if records != state.records or state.unsaved:
-        state = autosave(current().store, replace(state, records=records), tab_id_of(tab))
+        state = save_checked(current(), replace(state, records=records), tab_id_of(tab))
     else:
         state = replace(state, rev=state.rev + 1)  # re-render: undo what the browser shows
-    if state.notice:  # another tab or window changed these shapes first
+    if state.notice:  # another tab changed these shapes first, or the server refused some
         return state.to_data(), *message([state.notice, *problems], "warning")
     return state.to_data(), *message(problems)
 
@@ -63,18 +64,26 @@ def load_records(
     canvas = canvas_of(image, annotator)
     if canvas is None:
         return RecordsState(None, acting_annotator(annotator), ()).to_data()
+    Visits(current().images.cache).began(canvas.image_key, canvas.annotator)  # bounds its time
     state = state_from_data(records)
+    refused = None
     if state.unsaved and state.belongs_to(canvas.image_key, canvas.annotator):
-        return autosave(current().store, state, tab_id_of(tab)).to_data()
+        refused = not_assigned(canvas.image_key, canvas.annotator)
+        if not refused:
+            return save_checked(current(), state, tab_id_of(tab)).to_data()
+    return stored_state(canvas.image_key, canvas.annotator, state.rev + 1, refused).to_data()
+
+
+def stored_state(key: str, annotator: str, rev: int, refused: str | None = None) -> RecordsState:
+    """The stored records of (key, annotator); `refused` says why unsaved ones were dropped."""
     try:
-        stored = current().store.annotations_for(canvas.image_key, canvas.annotator)
+        stored = current().store.annotations_for(key, annotator)
     except StorageError as exc:
-        return RecordsState(
-            canvas.image_key, canvas.annotator, (), error=str(exc), loaded=False
-        ).to_data()
+        return RecordsState(key, annotator, (), error=str(exc), loaded=False)
+    notice = f"Your unsaved changes were not stored: {refused}" if refused else None
     return RecordsState(
-        canvas.image_key, canvas.annotator, tuple(stored), rev=state.rev + 1, known=known_of(stored)
-    ).to_data()
+        key, annotator, tuple(stored), rev=rev, known=known_of(stored), notice=notice
+    )
 
 
 @callback(
@@ -165,15 +174,24 @@ def on_delete(
 
 @callback(
     Output(ids.RECORDS, "data", allow_duplicate=True),
+    *MESSAGE_OUTPUTS,
     Input(ids.RETRY, "n_clicks"),
     Input(ids.RETRY_TIMER, "n_intervals"),
     State(ids.RECORDS, "data"),
     State(ids.TAB_ID, "data"),
     prevent_initial_call=True,
 )
-def retry_save(_clicks: Any, _ticks: Any, records: Any, tab: Any = None) -> object:
-    """Try again to save records the server has not accepted yet."""
+def retry_save(_clicks: Any, _ticks: Any, records: Any, tab: Any = None) -> tuple[object, ...]:
+    """Try again to save records the server has not accepted yet; say what it refused."""
     state = state_from_data(records)
-    if not state.unsaved or not acts_as(state.annotator or ""):
+    if not state.unsaved or not acts_as(state.annotator or "") or not state.image_key:
         raise PreventUpdate  # nothing to save, or records claiming someone else
-    return autosave(current().store, state, tab_id_of(tab)).to_data()
+    refused = not_assigned(state.image_key, state.annotator)
+    if refused:  # never theirs to store: show what is stored instead
+        kept = stored_state(state.image_key, state.annotator or "", state.rev + 1, refused)
+        return kept.to_data(), *message(kept.notice, "warning")
+    saved = save_checked(current(), state, tab_id_of(tab))
+    if saved.unsaved:  # the save status says why, with Retry; a click says it here too
+        clicked = ctx.triggered_id == ids.RETRY
+        return saved.to_data(), *message(saved.error if clicked else None)
+    return saved.to_data(), *message(saved.notice, "warning")

@@ -16,7 +16,7 @@ from storage.runtime import current
 )
 def pick_label(clicks: list[int | None]) -> str:
     """The clicked button's label."""
-    if not any(clicks) or not isinstance(ctx.triggered_id, dict):
+    if not isinstance(clicks, list) or not any(clicks) or not isinstance(ctx.triggered_id, dict):
         raise PreventUpdate
     return str(ctx.triggered_id["index"])
 

@@ -18,6 +18,7 @@ from dash import (
 )
 from dash.exceptions import PreventUpdate
 
+from auth.canvas import not_assigned
 from auth.session import acting_annotator
 from components import ids
 from components.feedback import MESSAGE_OUTPUTS, message
@@ -26,7 +27,7 @@ from domain.repeats import pick_repeat, repeat_name
 from domain.status import ImageStatus, progress_of
 from storage.assigned_places import claim_from, previous_own
 from storage.assignments import AssignmentStore
-from storage.autosave import autosave
+from storage.autosave import save_checked
 from storage.catalog import Catalog
 from storage.errors import StorageError
 from storage.images import ROOT_BATCH, batch_prefix, in_batch
@@ -75,6 +76,8 @@ def navigate(
     tab: Any = None,
 ) -> tuple[object, ...]:
     """Move to another image once the current one's changes are saved; record statuses."""
+    jump = jump if isinstance(jump, str) else None  # the page sends texts; anything else
+    batch = batch if isinstance(batch, str) else None  # is a crafted request: ignored
     catalog = current().images.catalog
     trigger = ctx.triggered_id
     annotator = acting_annotator(annotator)
@@ -115,17 +118,18 @@ def navigate(
         return no_update, *_moved_to(here)[1:], *message(end_note, "info")
     if target == here and trigger in (ids.JUMP, ids.BATCH):
         raise PreventUpdate
-    refusal = _refusal(
-        here, target, trigger, who, state_from_data(records), tab_id_of(tab), end_note
-    )
+    state = state_from_data(records)
+    refusal, saved_note = _save_here(here, who, state, tab_id_of(tab))
+    refusal = refusal or _refusal(here, target, trigger, who, state, end_note)
     if refusal:
         return no_update, *_moved_to(here)[1:], *refusal
     if target == here:  # Skip / No objects on the last image: stay, but show the change
-        rev = (position or {}).get("rev", 0)
-        return {**here.to_data(), "rev": rev + 1}, *_moved_to(here)[1:], *message(None)
+        rev = position.get("rev") if isinstance(position, dict) else 0
+        rev = rev if isinstance(rev, int) else 0
+        return {**here.to_data(), "rev": rev + 1}, *_moved_to(here)[1:], *_note(saved_note)
     if forward:
         maybe_retrain(current())  # RETRAIN_EVERY: one worker retrains in the background
-    return *_moved_to(target, extra), *message(None)
+    return *_moved_to(target, extra), *_note(saved_note)
 
 
 def _resume_of(position: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -205,23 +209,39 @@ def _moved_to(place: Place, extra: dict[str, Any] | None = None) -> tuple[object
     return {**place.to_data(), **(extra or {})}, place.key, choices, place.batch
 
 
+def _save_here(
+    here: Place, annotator: str | None, state: RecordsState, tab: str | None
+) -> tuple[tuple[object, ...] | None, str | None]:
+    """Save the image's unsaved changes before leaving it, with the server's checks: (why
+    not moving on, as banner outputs, or None; what was refused, to say on moving)."""
+    if not (state.unsaved and state.belongs_to(here.key, annotator)):
+        return None, None
+    refused = not_assigned(here.key, annotator)
+    if refused:  # never theirs to store: leaving drops them, and says so
+        return None, f"Your unsaved changes to {here.key} were not stored: {refused}"
+    state = save_checked(current(), state, tab)
+    if state.unsaved:
+        return message(
+            f"Not moving on: your changes to {here.key} are not saved yet ({state.error})."
+        ), None
+    return None, state.notice
+
+
+def _note(text: str | None) -> tuple[object, ...]:
+    """The banner after a move: what the save before it refused, or cleared."""
+    return message(text, "warning") if text else message(None)
+
+
 def _refusal(
     here: Place,
     target: Place,
     trigger: Any,
     annotator: str | None,
     state: RecordsState,
-    tab: str | None = None,
     end_note: str | None = None,
 ) -> tuple[object, ...] | None:
     """Why the move cannot happen (as banner outputs), or None after recording any status."""
     services = current()
-    if state.unsaved and state.belongs_to(here.key, annotator):
-        state = autosave(services.store, state, tab)
-        if state.unsaved:
-            return message(
-                f"Not moving on: your changes to {here.key} are not saved yet ({state.error})."
-            )
     if trigger in (ids.PREV, ids.NEXT) and target == here:
         end = "first" if trigger == ids.PREV else "last"
         return message(end_note or f"This is the {end} image of the batch.", "info")
@@ -279,7 +299,7 @@ def show_image(position: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
 )
 def prefetch_next(view: dict[str, Any] | None) -> list[str]:
     """URLs of the next images in the batch, for the browser to fetch ahead."""
-    if not view or view.get("index") is None:
+    if not isinstance(view, dict) or not isinstance(view.get("index"), int):
         return []
     images = current().images
     urls = []

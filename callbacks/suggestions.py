@@ -40,7 +40,7 @@ from domain.suggestions import (
     suggestions_from_data,
 )
 from models.detector import DetectorError
-from storage.autosave import autosave
+from storage.autosave import save_checked
 from storage.errors import StorageError
 from storage.runtime import current
 from workflows import suggest as suggesting
@@ -179,7 +179,7 @@ def _save_accepted(
     made = [accepted(s, canvas, lambda: str(uuid.uuid4()), now) for s in picked]
     decisions = [Decision(ACCEPT, s, record.id) for s, record in zip(picked, made, strict=True)]
     wanted = replace(state, records=state.records + tuple(made))
-    saved = autosave(current().store, wanted, tab_id_of(tab), decisions)
+    saved = save_checked(current(), wanted, tab_id_of(tab), decisions)
     if saved.unsaved:
         return (
             replace(state, rev=state.rev + 1).to_data(),

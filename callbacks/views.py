@@ -32,20 +32,21 @@ def render_figure(image: Any, records: Any, selected_rows: Any, label: Any) -> o
     labels = current().settings.labels
     chosen = label if any(lab.name == label for lab in labels) else labels[0].name
     newshape = newshape_for(chosen, labels)
-    image = image or {}
+    image = image if isinstance(image, dict) else {}
     state = state_from_data(records)
     shown = state.records if state.image_key and state.image_key == image.get("key") else ()
-    selected = {row.get("id") for row in selected_rows or [] if isinstance(row, dict)}
+    rows = selected_rows if isinstance(selected_rows, list) else []
+    selected = {row.get("id") for row in rows if isinstance(row, dict)}
     shapes = shapes_of(shown, labels, selected)
     if ctx.triggered_id in (None, ids.IMAGE) or f"{ids.IMAGE}.data" in ctx.triggered_prop_ids:
         return image_figure(
-            image.get("key") or "none",
-            image.get("url"),
-            image.get("width") or 100,
-            image.get("height") or 100,
+            _text(image.get("key")) or "none",
+            _text(image.get("url")) or None,
+            _size(image.get("width")),
+            _size(image.get("height")),
             shapes,
             newshape,
-            image.get("error"),
+            _text(image.get("error")) or None,
         )
     patch = Patch()
     patch["layout"]["shapes"] = shapes
@@ -78,3 +79,13 @@ def render_save_status(records: Any) -> tuple[object, dict[str, str], bool]:
     if state.notice:
         return html.Span(f"⚠ {state.notice}", className="text-warning-emphasis"), hidden, True
     return html.Span("✓ All changes saved", className="text-success"), hidden, True
+
+
+def _text(value: Any) -> str:
+    """A text field of the image store ('' when the browser sent something else)."""
+    return value if isinstance(value, str) else ""
+
+
+def _size(value: Any) -> int:
+    """A width or height of the image store (100 when the browser sent something else)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 100

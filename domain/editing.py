@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from domain.annotation import BOX_KINDS, Annotation
+from domain.annotation import BOX_KINDS, Annotation, Point
 from domain.errors import DomainError, ShapeError
 from domain.geometry import (
     MIN_POINTS,
@@ -22,6 +22,7 @@ from domain.geometry import (
 )
 from domain.labels import Label, require_label
 from domain.relayout import ShapeChange
+from domain.shape_rules import shape_problem, too_many_shapes
 
 Records = tuple[Annotation, ...]
 COORD_COLUMNS = ("x0", "y0", "x1", "y1")
@@ -70,6 +71,10 @@ def apply_shape_change(
                 problems.append(f"could not move a {record.label} {record.kind}: {exc}")
         out.append(record)
     for shape in change.added:
+        crowded = too_many_shapes(len(out) + 1)
+        if crowded:
+            problems.append(f"ignored a drawn shape: {crowded}")
+            continue
         try:
             out.append(_new_record(shape, canvas, labels, selected_label, now, new_id()))
         except DomainError as exc:
@@ -93,6 +98,7 @@ def _new_record(
     coords, points = clamp_geometry(kind, coords, points, canvas.width, canvas.height)
     if is_degenerate(kind, coords, points):
         raise ShapeError("it has no size inside the image")
+    _require_within_limits(kind, points)
     label_part = shape.get("label")
     shape_label = label_part.get("text") if isinstance(label_part, dict) else None
     names = {label.name for label in labels}
@@ -132,6 +138,7 @@ def _apply_geometry_edit(
         coords, points = clamp_geometry(record.kind, (), pts, canvas.width, canvas.height)
     if is_degenerate(record.kind, coords, points):
         raise ShapeError("it would have no size left inside the image")
+    _require_within_limits(record.kind, points)
     if (coords, points) == (record.coords, record.points):
         return record
     return record.with_geometry(coords, points, now)
@@ -171,10 +178,18 @@ def apply_cell_edit(
         points = parse_points_text(value, canvas.width, canvas.height, MIN_POINTS[record.kind])
         if is_degenerate(record.kind, (), points):
             raise ShapeError("those points would leave the shape with no size")
+        _require_within_limits(record.kind, points)
         updated = record.with_geometry((), points, now)
     else:
         raise ShapeError(f"the {column!r} column cannot be edited")
     return records[:index] + (updated,) + records[index + 1 :]
+
+
+def _require_within_limits(kind: str, points: tuple[Point, ...]) -> None:
+    """Refuse a shape over the limits of domain/shape_rules (points, self-crossing)."""
+    problem = shape_problem(kind, points)
+    if problem:
+        raise ShapeError(problem)
 
 
 def delete_records(records: Records, ids: set[str]) -> Records:

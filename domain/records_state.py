@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from domain.annotation import Annotation, records_from_dicts
+from domain.annotation import Annotation
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class RecordsState:
     # delete. None for states from before versions (the save then makes the store equal).
     known: tuple[tuple[str, int], ...] | None = None
     notice: str | None = None  # why the last change was not applied (e.g. another tab's edit)
+    # ids ("" when none) of entries the browser sent that are not records: refused on save
+    unreadable: tuple[str, ...] = ()
 
     def to_data(self) -> dict[str, Any]:
         """JSON for the dcc.Store."""
@@ -44,20 +46,47 @@ class RecordsState:
 
 
 def state_from_data(data: Any) -> RecordsState:
-    """Read the store's JSON, tolerating an empty or foreign value."""
+    """Read the store's JSON, tolerating an empty, foreign or malformed value (entries
+    that are not records are kept aside as `unreadable`)."""
     if not isinstance(data, dict):
         return RecordsState(None, None, ())
+    records, unreadable = _records(data.get("items"))
     return RecordsState(
-        image_key=data.get("image_key"),
-        annotator=data.get("annotator"),
-        records=records_from_dicts(data.get("items")),
+        image_key=_text(data.get("image_key")),
+        annotator=_text(data.get("annotator")),
+        records=records,
         unsaved=bool(data.get("unsaved")),
-        error=data.get("error"),
-        rev=int(data.get("rev") or 0),
+        error=_text(data.get("error")),
+        rev=_whole(data.get("rev")),
         loaded=bool(data.get("loaded", True)),
         known=_known(data.get("known")),
-        notice=data.get("notice") if isinstance(data.get("notice"), str) else None,
+        notice=_text(data.get("notice")),
+        unreadable=unreadable,
     )
+
+
+def _text(raw: Any) -> str | None:
+    return raw if isinstance(raw, str) else None
+
+
+def _whole(raw: Any) -> int:
+    try:
+        return int(raw or 0)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def _records(items: Any) -> tuple[tuple[Annotation, ...], tuple[str, ...]]:
+    """The records among the browser's items, and the ids of the entries that are not."""
+    records: list[Annotation] = []
+    unreadable: list[str] = []
+    for item in items if isinstance(items, list) else []:
+        try:
+            records.append(Annotation.from_dict(item))
+        except (KeyError, ValueError, TypeError, IndexError, OverflowError):
+            raw_id = item.get("id") if isinstance(item, dict) else None
+            unreadable.append(str(raw_id) if isinstance(raw_id, str | int) else "")
+    return tuple(records), tuple(unreadable)
 
 
 def tab_id_of(raw: Any) -> str | None:
@@ -77,6 +106,6 @@ def _known(raw: Any) -> tuple[tuple[str, int], ...] | None:
     for item in raw:
         try:
             pairs.append((str(item[0]), int(item[1])))
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, KeyError, OverflowError):
             continue
     return tuple(pairs)

@@ -166,7 +166,7 @@ def test_failed_save_is_shown_kept_and_retried(services, tmp_path):
     position, _jump, _choices, _batch, text, is_open, _ = press("next", at("img01.jpg"), data)
     assert position is no_update and is_open and "not saved yet" in text
     flaky.failing = False
-    saved = call(annotations.retry_save, "retry-timer.n_intervals", None, 1, data)
+    saved = call(annotations.retry_save, "retry-timer.n_intervals", None, 1, data)[0]
     assert saved["unsaved"] is False
     assert len(flaky.annotations_for("img01.jpg", "alice")) == 1
 
