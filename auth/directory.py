@@ -8,6 +8,7 @@ from pathlib import Path
 
 from domain.accounts import (
     Account,
+    account_name,
     parse_users_env,
     parse_users_toml,
     users_toml,
@@ -91,10 +92,17 @@ class AccountDirectory:
         if found is not None or self.made_in_app is None or not name:
             return found
         try:
-            return self.made_in_app.find(name)
+            found = self.made_in_app.find(name)
         except StorageError as exc:
             log.warning("accounts made in the app cannot be read: %s", exc)
             return None
+        if found is not None:
+            try:
+                account_name(found.name)
+            except AccountError as exc:  # made before names were checked: an admin removes it
+                log.warning("account %r may not sign in: %s", found.name, exc)
+                return None
+        return found
 
     def origin(self, name: str) -> str:
         """Where an account comes from: USERS_FILE, USERS or the app."""

@@ -78,3 +78,22 @@ def test_cli_add_user_refuses_a_reserved_name(tmp_path, capsys, monkeypatch):
     assert code == 1
     assert "contains '#'" in capsys.readouterr().err
     assert not users.exists()
+
+
+def test_an_account_made_in_the_app_before_names_were_checked_cannot_sign_in(tmp_path, caplog):
+    from auth.directory import AccountDirectory
+    from domain.accounts import Account, Role
+    from storage.account_store import AccountStore
+    from storage.annotation_store import AnnotationStore
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    made_in_app = AccountStore(AnnotationStore.from_url(url).engine)
+    made_in_app.save(Account("ann#repeat", Role.ANNOTATOR, HASH))  # as an older release did
+    made_in_app.save(Account("bea", Role.ANNOTATOR, HASH))
+    users = tmp_path / "users.toml"
+    users.write_text(users_toml([Account("adam", Role.ADMIN, HASH)]))
+    directory = AccountDirectory(users, "", made_in_app)
+
+    assert directory.find("bea") is not None
+    assert directory.find("ann#repeat") is None
+    assert "account 'ann#repeat' may not sign in" in caplog.text
