@@ -69,6 +69,11 @@ def serve_layout() -> object:
 
 
 app.layout = serve_layout
+# Dash finishes its set-up (script registry, callback map) on the first request, and under
+# gunicorn's threads a concurrent first request could be served before it was done: script
+# bundles answered 500 ("dash" is not a registered library) and the page stayed blank
+# (plotly/dash#3971). Doing it now, before any request, leaves nothing to race.
+app._setup_server()
 
 
 @server.route("/healthz")

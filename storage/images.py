@@ -156,19 +156,23 @@ class LocalFolderSource:
         self._require_root()
         names: list[str] = []
         root_images = False
+        complete = True
         with os.scandir(self.root) as entries:
             for count, entry in enumerate(entries):
                 if count >= max_entries:
-                    return BatchList(tuple(sorted(names)), False)
+                    complete = False  # more entries than listed: say so, as S3 does
+                    break
                 if entry.name.startswith("."):
                     continue
                 if entry.is_dir() and self._inside(Path(entry.path)):
                     names.append(entry.name)
-                elif is_image_name(entry.name) and entry.is_file():
+                elif not root_images and is_image_name(entry.name) and entry.is_file():
                     root_images = True
+        # Images at the top are a batch even when the folder holds more entries than
+        # listed (5,001 top-level images used to give no batch at all).
         if root_images or not names:
             names.append(ROOT_BATCH)
-        return BatchList(tuple(sorted(names)), True)
+        return BatchList(tuple(sorted(names)), complete)
 
     def _scan(self, batch: str, fresh: bool = True) -> list[str]:
         """Every image key of a batch, sorted. Unless `fresh`, a scan made in the last

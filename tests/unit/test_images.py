@@ -504,3 +504,20 @@ def test_a_rotated_jpeg_goes_through_the_app_to_be_turned_upright(tmp_path: Path
     service = service_of(CountingSource(tmp_path), 2048, 10_000_000)
 
     assert service.url("phone.jpg").startswith("/images/phone.jpg?v=")
+
+
+@pytest.mark.parametrize("count", [4_999, 5_001])
+def test_more_top_level_images_than_the_listing_cap_are_still_a_batch(
+    tmp_path: Path, count: int
+) -> None:
+    # Issue 17: 5,001 JPEGs straight in IMAGE_SOURCE gave no batch at all (4,999 gave one),
+    # so they were invisible and an import of them was refused.
+    jpeg = io.BytesIO()
+    Image.new("RGB", (4, 3)).save(jpeg, "JPEG")
+    for number in range(count):
+        (tmp_path / f"img{number:05d}.jpg").write_bytes(jpeg.getvalue())
+    catalog = Catalog(LocalFolderSource(tmp_path), DictCache())
+
+    assert catalog.batches().names == ("",)
+    assert catalog.key_at("", count - 1) == f"img{count - 1:05d}.jpg"
+    assert catalog.batches().complete == (count < 5_000)
