@@ -91,8 +91,17 @@ def drag(page: Any, points: list[tuple[float, float]], steps: int = 10) -> None:
 
 
 def choose_tool(page: Any, title: str) -> None:
-    """Click a modebar button by its title (e.g. 'Draw closed freeform')."""
-    page.locator(f'#graph .modebar-btn[data-title="{title}"]').click()
+    """Click a modebar button by its title (e.g. 'Draw closed freeform') until plotly
+    marks it active: a click landing while the figure re-renders after a save can be lost."""
+    button = f'#graph .modebar-btn[data-title="{title}"]'
+    for _ in range(5):
+        page.locator(button).click()
+        try:
+            page.wait_for_selector(f"{button}.active", timeout=2000)
+            return
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: click again
+            continue
+    raise AssertionError(f"the {title!r} tool never became active")
 
 
 def rows(page: Any) -> list[dict[str, str]]:
