@@ -10,6 +10,7 @@ import flask
 from dash import CeleryManager, Dash, DiskcacheManager
 
 import callbacks  # noqa: F401  (registers every @callback)
+import delivery
 from auth import web as sign_in
 from auth.session import viewer
 from components.layout import build_layout
@@ -58,6 +59,9 @@ app = Dash(
     background_callback_manager=job_manager,
 )
 server = app.server
+# Scripts, page and callbacks compressed, versioned files cached for a year; plotly.js is
+# the cartesian bundle in assets/ (dcc.Graph uses a window.Plotly it finds), not the full one.
+delivery.install(server)
 caches = make_caches(server, settings)
 install(build_services(settings, *caches))
 sign_in.install(server, settings, current().accounts)
