@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from dash import ClientsideFunction, Input, Output, callback, clientside_callback
+from dash import ClientsideFunction, Input, Output, callback, clientside_callback, no_update
 from dash.exceptions import PreventUpdate
 
 from auth.session import acts_as
@@ -38,8 +38,12 @@ def valid_time(spent: Any) -> tuple[str, str, float] | None:
     return key, who, float(seconds)
 
 
-@callback(Output(ids.TIME_SPENT, "clear_data"), Input(ids.TIME_SPENT, "data"))
-def record_time(spent: Any) -> bool:
+@callback(
+    Output(ids.TIME_SPENT, "clear_data"),
+    Input(ids.TIME_SPENT, "data"),
+    prevent_initial_call=True,  # nothing is reported before an image is left
+)
+def record_time(spent: Any) -> object:
     """Add the seconds spent on the image just left, at most the time since the server
     served it (once per visit); a lost report costs only a statistic."""
     checked = valid_time(spent)
@@ -54,4 +58,4 @@ def record_time(spent: Any) -> bool:
         current().store.add_active_time(key, who, seconds)
     except StorageError as exc:
         log.warning("time spent on %s not recorded: %s", checked[0], exc)
-    return True
+    return no_update  # the report stays: clearing it would send this callback again

@@ -38,6 +38,7 @@ def _said(text: str, ok: bool = True) -> html.Span:
     Output(ids.ADMIN_REPEAT_PERCENT, "value"),
     Input(ids.TABS, "active_tab"),
     Input(ids.ADMIN_CHANGED, "data"),
+    prevent_initial_call=True,  # the page opens on Annotate: listed when the tab opens
 )
 def show_admin(active: str | None, _changed: Any) -> tuple[object, ...]:
     """Every account and the assignment now in force, when the tab opens or changes."""

@@ -203,6 +203,7 @@ def compute_agreement(
     Output(ids.AGREEMENT_DOWNLOAD_BUTTON, "disabled"),
     Input(ids.AGREEMENT_REPORT, "data"),
     State(ids.AGREEMENT_CONFUSION_WHO, "value"),
+    prevent_initial_call=True,  # nothing to show before a report is computed
 )
 def show_report(data: dict[str, Any] | None, who: str | None) -> tuple[object, ...]:
     """Cards, bias plots, the disagreement table and the confusion choices of a report."""
@@ -224,6 +225,7 @@ def show_report(data: dict[str, Any] | None, who: str | None) -> tuple[object, .
     Output(ids.AGREEMENT_HEATMAP, "figure"),
     Input(ids.AGREEMENT_REPORT, "data"),
     Input(ids.AGREEMENT_METRIC, "value"),
+    prevent_initial_call=True,
 )
 def show_heatmap(data: dict[str, Any] | None, metric: str | None) -> object:
     """The annotator x annotator heatmap of the chosen measure."""
@@ -236,6 +238,7 @@ def show_heatmap(data: dict[str, Any] | None, metric: str | None) -> object:
     Output(ids.AGREEMENT_CONFUSION, "figure"),
     Input(ids.AGREEMENT_REPORT, "data"),
     Input(ids.AGREEMENT_CONFUSION_WHO, "value"),
+    prevent_initial_call=True,
 )
 def show_confusion(data: dict[str, Any] | None, who: str | None) -> object:
     """The chosen annotator's label confusion against the consensus."""
@@ -335,7 +338,11 @@ def download_metrics(clicks: int | None, data: dict[str, Any] | None) -> object:
     return dcc.send_bytes(metrics_archive(data), name)
 
 
-@callback(Output(ids.AGREEMENT_INTRA, "children"), Input(ids.AGREEMENT_REPORT, "data"))
+@callback(
+    Output(ids.AGREEMENT_INTRA, "children"),
+    Input(ids.AGREEMENT_REPORT, "data"),
+    prevent_initial_call=True,
+)
 def show_intra_rater(data: dict[str, Any] | None) -> object:
     """The intra-rater table, when any images came back to their annotators."""
     if not data or not may(Role.REVIEWER):
@@ -343,7 +350,11 @@ def show_intra_rater(data: dict[str, Any] | None) -> object:
     return tab.intra_rater_table(data.get("intra_rater") or [])
 
 
-@callback(Output(ids.AGREEMENT_MODELS, "children"), Input(ids.AGREEMENT_REPORT, "data"))
+@callback(
+    Output(ids.AGREEMENT_MODELS, "children"),
+    Input(ids.AGREEMENT_REPORT, "data"),
+    prevent_initial_call=True,
+)
 def show_models(data: dict[str, Any] | None) -> object:
     """The models table, when a detector's shapes are stored (cli.py predict)."""
     if not data or not may(Role.REVIEWER):

@@ -1,4 +1,5 @@
-"""Every change to the current image's records: load, draw/move/erase, grid edits, deletes.
+"""Every change to the current image's records: draw/move/erase, grid edits, deletes
+(loading them comes with each move: callbacks/opening.py).
 
 Each callback turns its input into new records with a pure function from domain/, saves
 them at once through storage/ (autosave), and puts the result in the records store.
@@ -10,22 +11,22 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from dash import Input, Output, State, callback, ctx
+from dash import Input, Output, State, callback, clientside_callback, ctx
 from dash.exceptions import PreventUpdate
 
 from auth.canvas import canvas_of, editable_state, not_assigned
-from auth.session import acting_annotator, acts_as
+from auth.session import acts_as
+from callbacks.opening import load_records as load_records  # tests open images with it
+from callbacks.opening import stored_state
 from components import ids
 from components.feedback import MESSAGE_OUTPUTS, message
 from domain.annotation import utc_now
 from domain.editing import apply_cell_edit, apply_shape_change, delete_records
 from domain.errors import DomainError
-from domain.records_state import RecordsState, known_of, state_from_data, tab_id_of
+from domain.records_state import RecordsState, state_from_data, tab_id_of
 from domain.relayout import parse_relayout
 from storage.autosave import save_checked
-from storage.errors import StorageError
 from storage.runtime import current
-from storage.visits import Visits
 from workflows.label_hint import hint_drawn
 
 
@@ -50,46 +51,24 @@ def commit(
     return state.to_data(), *message(problems)
 
 
-@callback(
-    Output(ids.RECORDS, "data"),
-    Input(ids.IMAGE, "data"),
-    Input(ids.ANNOTATOR, "data"),
-    State(ids.RECORDS, "data"),
-    State(ids.TAB_ID, "data"),
+# Only shape changes go to the server: zoom, pan, dragmode and autosize (after every tab
+# switch) arrive on the same property and stay in the browser.
+clientside_callback(
+    """function(relayout) {
+        const keys = relayout && typeof relayout === "object" ? Object.keys(relayout) : [];
+        const shapes = keys.some((key) => key.startsWith("shapes"));
+        return shapes ? relayout : window.dash_clientside.no_update;
+    }""",
+    Output(ids.GRAPH_EDIT, "data"),
+    Input(ids.GRAPH, "relayoutData"),
+    prevent_initial_call=True,
 )
-def load_records(
-    image: dict[str, Any] | None, annotator: str | None, records: Any, tab: Any = None
-) -> object:
-    """This annotator's saved shapes for the image; unsaved ones in the browser are retried."""
-    canvas = canvas_of(image, annotator)
-    if canvas is None:
-        return RecordsState(None, acting_annotator(annotator), ()).to_data()
-    Visits(current().images.cache).began(canvas.image_key, canvas.annotator)  # bounds its time
-    state = state_from_data(records)
-    refused = None
-    if state.unsaved and state.belongs_to(canvas.image_key, canvas.annotator):
-        refused = not_assigned(canvas.image_key, canvas.annotator)
-        if not refused:
-            return save_checked(current(), state, tab_id_of(tab)).to_data()
-    return stored_state(canvas.image_key, canvas.annotator, state.rev + 1, refused).to_data()
-
-
-def stored_state(key: str, annotator: str, rev: int, refused: str | None = None) -> RecordsState:
-    """The stored records of (key, annotator); `refused` says why unsaved ones were dropped."""
-    try:
-        stored = current().store.annotations_for(key, annotator)
-    except StorageError as exc:
-        return RecordsState(key, annotator, (), error=str(exc), loaded=False)
-    notice = f"Your unsaved changes were not stored: {refused}" if refused else None
-    return RecordsState(
-        key, annotator, tuple(stored), rev=rev, known=known_of(stored), notice=notice
-    )
 
 
 @callback(
     Output(ids.RECORDS, "data", allow_duplicate=True),
     *MESSAGE_OUTPUTS,
-    Input(ids.GRAPH, "relayoutData"),
+    Input(ids.GRAPH_EDIT, "data"),
     State(ids.RECORDS, "data"),
     State(ids.IMAGE, "data"),
     State(ids.ANNOTATOR, "data"),

@@ -85,6 +85,7 @@ def _keep(value: str | None, options: list[dict[str, str]]) -> str:
     Input(ids.EXCHANGE_IMPORTED, "data"),
     State(ids.EXPORT_ANNOTATOR, "value"),
     State(ids.EXPORT_BATCH, "value"),
+    prevent_initial_call=True,  # listed when the panel opens, not with the page
 )
 def export_choices(
     is_open: bool, _imported: object, annotator: str | None, batch: str | None
@@ -113,7 +114,11 @@ def export_choices(
     return people, _keep(annotator, people), places, _keep(batch, places)
 
 
-@callback(Output(ids.EXPORT_SEGMENTS, "style"), Input(ids.EXPORT_FORMAT, "value"))
+@callback(
+    Output(ids.EXPORT_SEGMENTS, "style"),
+    Input(ids.EXPORT_FORMAT, "value"),
+    prevent_initial_call=True,  # the page starts on COCO, with the option hidden
+)
 def segments_choice(format_name: str | None) -> dict[str, str]:
     """The YOLO-only option shows for YOLO only."""
     return {} if format_name == "yolo" else {"display": "none"}

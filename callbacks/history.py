@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Input, Output, State, callback, html
+from dash import Input, Output, State, callback, clientside_callback, html
 from dash.exceptions import PreventUpdate
 
 from auth.canvas import canvas_of, editable_state
@@ -57,12 +57,25 @@ def undo_last_change(_clicks: Any, records: Any, image: Any, annotator: Any):
     return undone.to_data(), *message(None)
 
 
-@callback(
-    Output(ids.HISTORY_LIST, "children"),
+# The list is read from the server only while it is open: the browser passes the records
+# on when they change or the list opens, and keeps them while it is closed.
+clientside_callback(
+    """function(records, isOpen) {
+        return isOpen ? (records || {}) : window.dash_clientside.no_update;
+    }""",
+    Output(ids.HISTORY_ASK, "data"),
     Input(ids.RECORDS, "data"),
     Input(ids.HISTORY_COLLAPSE, "is_open"),
+)
+
+
+@callback(
+    Output(ids.HISTORY_LIST, "children"),
+    Input(ids.HISTORY_ASK, "data"),
+    State(ids.HISTORY_COLLAPSE, "is_open"),
     State(ids.IMAGE, "data"),
     State(ids.ANNOTATOR, "data"),
+    prevent_initial_call=True,
 )
 def show_history(records: Any, is_open: bool, image: Any, annotator: Any) -> object:
     """Your recorded changes to this image, newest first (only yours: the view is blind)."""

@@ -58,6 +58,7 @@ def model_version(services: Services) -> str:
     Input(ids.ADMIN_MODEL_PREDICT_RESULT, "children"),
     Input(ids.ADMIN_MODEL_TRAIN_RESULT, "children"),
     State(ids.ADMIN_MODEL_BATCH, "value"),
+    prevent_initial_call=True,  # the page opens on Annotate: listed when the tab opens
 )
 def show_model_card(active: str | None, _predicted: Any, _trained: Any, batch: Any):
     """The catalog's batches and the model's version, when the tab opens and after a job."""

@@ -20,11 +20,18 @@ from dash.exceptions import PreventUpdate
 
 from auth.canvas import not_assigned
 from auth.session import acting_annotator
+from callbacks.opening import (
+    figure_of,
+    load_records,
+    render_rows,
+    render_save_status,
+    suggest_controls,
+)
 from components import ids
 from components.feedback import MESSAGE_OUTPUTS, message
 from domain.records_state import RecordsState, state_from_data, tab_id_of
 from domain.repeats import pick_repeat, repeat_name
-from domain.status import ImageStatus, progress_of
+from domain.status import ImageStatus, progress_from_counts
 from storage.assigned_places import claim_from, previous_own
 from storage.assignments import AssignmentStore
 from storage.autosave import save_checked
@@ -43,12 +50,41 @@ PREFETCH_AHEAD = 2
 PROGRESS_PAGES = 3
 
 
+# What a new place shows, sent with the move itself (one round trip per Next): the image
+# view, the records, the prefetch URLs, the progress bar, the batch selector (when the
+# batch may have changed) and the suggestion controls.
+ARRIVAL_OUTPUTS = [
+    Output(ids.IMAGE, "data"),
+    Output(ids.POSITION_TEXT, "children"),
+    Output(ids.RECORDS, "data", allow_duplicate=True),
+    Output(ids.PREFETCH, "data"),
+    Output(ids.PROGRESS, "children", allow_duplicate=True),
+    Output(ids.PROGRESS_TEXT, "children", allow_duplicate=True),
+    Output(ids.BATCH, "options"),
+    Output(ids.BATCH, "disabled"),
+    Output(ids.SOURCE_WARNING, "children"),
+    Output(ids.SOURCE_WARNING, "is_open"),
+    Output(ids.SUGGEST_PANEL, "hidden"),
+    Output(ids.SUGGEST_BUTTON, "disabled"),
+    Output(ids.SUGGEST_BUTTON, "title"),
+    Output(ids.SUGGEST_NOTE, "children"),
+    Output(ids.SUGGESTIONS, "data", allow_duplicate=True),
+    Output(ids.GRAPH, "figure"),
+    Output(ids.GRID, "rowData"),
+    Output(ids.SAVE_STATUS, "children"),
+    Output(ids.RETRY, "style"),
+    Output(ids.RETRY_TIMER, "disabled"),
+    Output(ids.RENDERED, "data"),
+]
+
+
 @callback(
     Output(ids.POSITION, "data"),
     Output(ids.JUMP, "value"),
     Output(ids.JUMP, "options"),
     Output(ids.BATCH, "value"),
     *MESSAGE_OUTPUTS,
+    *ARRIVAL_OUTPUTS,
     Input(ids.PREV, "n_clicks"),
     Input(ids.NEXT, "n_clicks"),
     Input(ids.JUMP, "value"),
@@ -57,11 +93,84 @@ PROGRESS_PAGES = 3
     Input(ids.BATCH, "value"),
     Input(ids.REFRESH, "n_clicks"),
     Input(ids.POSITION, "data"),
-    State(ids.ANNOTATOR, "data"),
+    Input(ids.ANNOTATOR, "data"),
     State(ids.RECORDS, "data"),
     State(ids.TAB_ID, "data"),
+    State(ids.SUGGESTIONS, "data"),
+    State(ids.LABEL, "data"),
     prevent_initial_call="initial_duplicate",
 )
+def move(
+    prev: Any,
+    next_: Any,
+    jump: Any,
+    empty: Any,
+    skip: Any,
+    batch: Any,
+    refresh: Any,
+    position: Any,
+    annotator: Any,
+    records: Any,
+    tab: Any = None,
+    suggestions: Any = None,
+    label: Any = None,
+) -> tuple[object, ...]:
+    """navigate(), then everything the new place shows, in the same answer."""
+    buttons = (prev, next_, jump, empty, skip, batch, refresh)
+    moved = navigate(*buttons, position, annotator, records, tab)
+    if moved[0] is no_update:
+        return *moved, *[no_update] * len(ARRIVAL_OUTPUTS)
+    lists = ctx.triggered_id not in (*MOVES, ids.JUMP)  # the batch may be another one
+    return *moved, *arrival(moved[0], annotator, records, tab, suggestions, lists, label)
+
+
+def arrival(
+    position: Any,
+    annotator: Any,
+    records: Any,
+    tab: Any,
+    suggestions: Any,
+    lists: bool,
+    label: Any = None,
+) -> tuple[object, ...]:
+    """The ARRIVAL_OUTPUTS for a new position; the batch selector only when `lists`, the
+    suggestions store only when it holds another image's suggestions."""
+    try:
+        view, text = show_image(position)
+    except PreventUpdate:  # a remembered image that left: the next move settles it
+        return (no_update,) * len(ARRIVAL_OUTPUTS)
+    loaded = load_records(view, annotator, records, tab)
+    try:
+        bars, counts = show_progress(None, annotator, position)
+    except PreventUpdate:
+        bars, counts = no_update, no_update
+    selector = batch_options(position) if lists else (no_update,) * 4
+    *controls, cleared = suggest_controls(view, annotator)
+    empty = suggestions is None or suggestions == cleared
+    return (
+        view,
+        text,
+        loaded,
+        prefetch_next(view),
+        bars,
+        counts,
+        *selector,
+        *controls,
+        no_update if empty else cleared,
+        figure_of(view, loaded, [], label, new=True),
+        render_rows(loaded),
+        *render_save_status(loaded),
+        _drawn(loaded),
+    )
+
+
+def _drawn(records: Any) -> dict[str, Any] | None:
+    """{key, rev} of the records sent with a move's figure (not to be drawn twice)."""
+    if not isinstance(records, dict):
+        return None
+    return {"key": records.get("image_key"), "rev": records.get("rev")}
+
+
 def navigate(
     _prev: Any,
     _next: Any,
@@ -261,11 +370,6 @@ def _refusal(
     return None
 
 
-@callback(
-    Output(ids.IMAGE, "data"),
-    Output(ids.POSITION_TEXT, "children"),
-    Input(ids.POSITION, "data"),
-)
 def show_image(position: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
     """Describe the current image for the figure: key, size, URL, or why it cannot be shown."""
     images = current().images
@@ -293,10 +397,6 @@ def show_image(position: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
     return view, f"{number:,} of {view.get('total', '?')} · {key}" if number else key
 
 
-@callback(
-    Output(ids.PREFETCH, "data"),
-    Input(ids.IMAGE, "data"),
-)
 def prefetch_next(view: dict[str, Any] | None) -> list[str]:
     """URLs of the next images in the batch, for the browser to fetch ahead."""
     if not isinstance(view, dict) or not isinstance(view.get("index"), int):
@@ -367,13 +467,6 @@ def _as_options(place: Place, numbered: list[tuple[int | None, str]]) -> list[di
     return [{"label": label, "value": value} for value, label in options.items() if value]
 
 
-@callback(
-    Output(ids.BATCH, "options"),
-    Output(ids.BATCH, "disabled"),
-    Output(ids.SOURCE_WARNING, "children"),
-    Output(ids.SOURCE_WARNING, "is_open"),
-    Input(ids.POSITION, "data"),
-)
 def batch_options(position: dict[str, Any] | None) -> tuple[object, ...]:
     """The batch selector's choices, and a warning when the source has nothing to show."""
     services = current()
@@ -399,17 +492,45 @@ def batch_options(position: dict[str, Any] | None) -> tuple[object, ...]:
     return options, len(options) < 2, warning, bool(warning)
 
 
-@callback(
-    Output(ids.PROGRESS, "children"),
-    Output(ids.PROGRESS_TEXT, "children"),
+# The progress bar changes between moves only when the image's saved shapes appear or
+# all go (its status becomes or stops being 'done'): the browser notices, and only then
+# asks the server (records not saved yet are not counted, so they wait).
+clientside_callback(
+    """function(records, seen) {
+        const skip = window.dash_clientside.no_update;
+        if (!records || typeof records !== "object" || records.unsaved) return [skip, skip];
+        const now = {key: records.image_key || null,
+                     drawn: Array.isArray(records.items) && records.items.length > 0};
+        if (seen && seen.key === now.key && seen.drawn === now.drawn) return [skip, skip];
+        const flipped = !!seen && seen.key === now.key;
+        return [now, flipped ? now : skip];
+    }""",
+    Output(ids.PROGRESS_SEEN, "data"),
+    Output(ids.PROGRESS_ASK, "data"),
     Input(ids.RECORDS, "data"),
-    Input(ids.ANNOTATOR, "data"),
-    Input(ids.POSITION, "data"),
+    State(ids.PROGRESS_SEEN, "data"),
 )
+
+
+@callback(
+    Output(ids.PROGRESS, "children", allow_duplicate=True),
+    Output(ids.PROGRESS_TEXT, "children", allow_duplicate=True),
+    Input(ids.PROGRESS_ASK, "data"),
+    State(ids.ANNOTATOR, "data"),
+    State(ids.POSITION, "data"),
+    prevent_initial_call=True,
+)
+def refresh_progress(ask: Any, annotator: str | None, position: Any) -> tuple[object, str]:
+    """The progress bar again, after shapes were saved on an image without any, or the
+    last ones deleted (moves send it with the move)."""
+    return show_progress(ask, annotator, position)
+
+
 def show_progress(
     _records: Any, annotator: str | None, position: dict[str, Any] | None
 ) -> tuple[object, str]:
-    """A stacked bar of done / empty / skipped images of this batch for this annotator."""
+    """A stacked bar of done / empty / skipped images of this batch for this annotator,
+    from the store's per-batch counts (never a listing of every status)."""
     batch, _, _ = place_from_data(position)
     annotator = acting_annotator(annotator)
     if not annotator or batch is None:
@@ -418,10 +539,10 @@ def show_progress(
     try:
         # A huge batch is counted a few pages per update, never in one long listing.
         total, final = services.images.catalog.extend(batch, PROGRESS_PAGES)
-        statuses = services.store.statuses_for(annotator)
+        counts = services.store.progress_counts(annotator, batch)
     except StorageError as exc:
         return no_update, f"Progress unavailable: {exc}"
-    progress = progress_of(total, [s for k, s in statuses.items() if in_batch(k, batch)])
+    progress = progress_from_counts(total, counts)
     bars = dbc.Progress(
         [
             dbc.Progress(value=progress.percent(progress.done), color="success", bar=True),

@@ -17,11 +17,11 @@ from dash import ALL, Input, Output, Patch, State, callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from auth.canvas import canvas_of, editable_state, not_assigned
+from callbacks.opening import suggest_controls
 from components import ids
 from components.feedback import MESSAGE_OUTPUTS, message
 from components.figure import base_trace
 from components.suggestions import (
-    KEY_HINT,
     status_text,
     suggestion_rows,
     suggestion_traces,
@@ -48,22 +48,10 @@ from workflows import suggest as suggesting
 NONE = SuggestionsState(None, None)
 
 
-@callback(
-    Output(ids.SUGGEST_PANEL, "hidden"),
-    Output(ids.SUGGEST_BUTTON, "disabled"),
-    Output(ids.SUGGEST_BUTTON, "title"),
-    Output(ids.SUGGEST_NOTE, "children"),
-    Output(ids.SUGGESTIONS, "data"),
-    Input(ids.IMAGE, "data"),
-    Input(ids.ANNOTATOR, "data"),
-)
-def show_controls(_image: Any, _annotator: Any) -> tuple[object, ...]:
-    """On every image: show the controls if suggestions are offered now (an admin may have
-    changed the assignment), disabled with how to switch them on when there is no usable
-    detector; and forget the previous image's suggestions."""
-    chance = suggesting.offer(current())
-    note = "" if chance.usable or not chance.shown else chance.reason
-    return not chance.shown, not chance.usable, note or KEY_HINT, note, NONE.to_data()
+def show_controls(image: Any, annotator: Any) -> tuple[object, ...]:
+    """On every image (each move sends them: callbacks.navigation.move): the controls,
+    and the previous image's suggestions forgotten (callbacks.opening.suggest_controls)."""
+    return suggest_controls(image, annotator)
 
 
 @callback(

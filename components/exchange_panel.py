@@ -38,6 +38,7 @@ def _export_card() -> dbc.Card:
                     label="YOLO: polygons as segmentation lines",
                     value=False,
                     className="small mt-1",
+                    style={"display": "none"},  # YOLO only; the default format is COCO
                 ),
                 dbc.Label("Annotator", html_for=ids.EXPORT_ANNOTATOR, className="small mb-0"),
                 dcc.Dropdown(id=ids.EXPORT_ANNOTATOR, options=[], value=ALL, clearable=False),

@@ -154,3 +154,12 @@ ADMIN_MODEL_PREDICT_RESULT = "admin-model-predict-result"
 ADMIN_MODEL_TRAIN = "admin-model-train"
 ADMIN_MODEL_TRAIN_PROGRESS = "admin-model-train-progress"
 ADMIN_MODEL_TRAIN_RESULT = "admin-model-train-result"
+
+# --- what fires per move (issue 17): clientside gates, so a server callback is asked
+# only when it has something to show
+PROGRESS_SEEN = "progress-seen-store"  # {key, drawn} of the records last counted (clientside)
+PROGRESS_ASK = "progress-ask-store"  # set when the image's saved shapes appear or all go
+HISTORY_ASK = "history-ask-store"  # the records, set only while the history list is open
+GRAPH_EDIT = "graph-edit-store"  # relayoutData that touches shapes (the browser drops the rest)
+RENDER_ASK = "render-ask-store"  # the records, passed on unless a move already drew them
+RENDERED = "rendered-store"  # {key, rev} of the records a move drew with its figure

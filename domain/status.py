@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -47,6 +47,13 @@ def progress_of(total: int, statuses: Iterable[str]) -> Progress:
     for status in statuses:
         if status in counts:
             counts[status] += 1
+    return progress_from_counts(total, counts)
+
+
+def progress_from_counts(total: int, counts: Mapping[str, int]) -> Progress:
+    """Progress over a batch of `total` images from status -> count, capped at the batch
+    size (statuses of images that left the batch may still be counted)."""
+    counts = {s.value: max(0, int(counts.get(s.value, 0))) for s in ImageStatus}
     done = min(counts["done"], total)
     empty = min(counts["empty"], total - done)
     skipped = min(counts["skipped"], total - done - empty)

@@ -46,6 +46,7 @@ from storage.history import Event, EventLog, event_of, events_query, last_undoab
 from storage.migrate import upgrade
 from storage.renditions import ImageInfo
 from storage.schema import ACTIVE_TIMES, ANNOTATIONS, IMAGE_SIZES, STATUSES, as_utc
+from storage.status_counts import count_changes, read_counts
 
 
 def make_engine(url: str) -> Engine:
@@ -270,10 +271,11 @@ class AnnotationStore:
         log: EventLog,
     ) -> None:
         key = (STATUSES.c.image_key == image_key) & (STATUSES.c.annotator == annotator)
-        current = conn.execute(select(STATUSES.c.status).where(key)).scalar()
+        current = _locked_status(conn, key)
         if status is None:
             if current == ImageStatus.DONE:  # shapes all deleted: no longer done
                 conn.execute(delete(STATUSES).where(key))
+                count_changes(conn, [(image_key, annotator, current, None)])
                 log.status(image_key, annotator, current, None)
                 settle_claim(conn, image_key, annotator, None)
             return
@@ -286,6 +288,7 @@ class AnnotationStore:
             )
         else:
             conn.execute(update(STATUSES).where(key).values(**values))
+        count_changes(conn, [(image_key, annotator, current, status.value)])
         log.status(image_key, annotator, current, status.value)
         settle_claim(conn, image_key, annotator, status.value)
 
@@ -323,6 +326,15 @@ class AnnotationStore:
         try:
             with self.engine.connect() as conn:
                 return {row.image_key: row.status for row in conn.execute(query)}
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read statuses: {database_reason(exc)}") from None
+
+    def progress_counts(self, annotator: str, batch: str) -> dict[str, int]:
+        """status -> how many images of the batch ('' the top level) the annotator has in
+        it: a few counted rows, whatever the batch's size."""
+        try:
+            with self.engine.connect() as conn:
+                return read_counts(conn, annotator, batch)
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read statuses: {database_reason(exc)}") from None
 
@@ -473,15 +485,24 @@ class AnnotationStore:
                     key, who = values["image_key"], values["annotator"]
                     log.status(key, who, old_status.get((key, who)), values["status"])
                 changed = [(r["image_key"], r["annotator"]) for r in status_rows]
+                gone: dict[tuple[str, str], str] = {}  # what the rows held when deleted
                 for start in range(0, len(changed), 200):
                     pairs_chunk = changed[start : start + 200]
-                    conn.execute(
-                        delete(STATUSES).where(
-                            tuple_(STATUSES.c.image_key, STATUSES.c.annotator).in_(pairs_chunk)
-                        )
+                    found = conn.execute(
+                        delete(STATUSES)
+                        .where(tuple_(STATUSES.c.image_key, STATUSES.c.annotator).in_(pairs_chunk))
+                        .returning(STATUSES.c.image_key, STATUSES.c.annotator, STATUSES.c.status)
                     )
+                    gone.update({(row[0], row[1]): row[2] for row in found})
                 if status_rows:
                     conn.execute(insert(STATUSES), status_rows)
+                count_changes(
+                    conn,
+                    [
+                        (r["image_key"], r["annotator"], gone.get(pair), r["status"])
+                        for r, pair in zip(status_rows, changed, strict=True)
+                    ],
+                )
                 log.write(conn)
                 deleted, inserted = len(to_delete), len(to_insert)
         except SQLAlchemyError as exc:
@@ -687,7 +708,7 @@ def _put_status(
 ) -> None:
     """Set (or with None clear) a status whatever it is now, as undo puts one back."""
     key = (STATUSES.c.image_key == image_key) & (STATUSES.c.annotator == annotator)
-    current = conn.execute(select(STATUSES.c.status).where(key)).scalar()
+    current = _locked_status(conn, key)
     if current == status:
         return
     conn.execute(delete(STATUSES).where(key))
@@ -697,8 +718,19 @@ def _put_status(
                 image_key=image_key, annotator=annotator, status=status, updated_at=utc_now()
             )
         )
+    count_changes(conn, [(image_key, annotator, current, status)])
     log.status(image_key, annotator, current, status)
     settle_claim(conn, image_key, annotator, status)
+
+
+def _locked_status(conn: Any, key: Any) -> str | None:
+    """The status now, read under a write lock held until the transaction ends, so a
+    concurrent change waits and the counts move by what really changed. PostgreSQL locks
+    the row; SQLite's driver begins its transaction at the first write only, so a write
+    that changes nothing comes first and takes the database's one write lock."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(update(STATUSES).where(key).values(status=STATUSES.c.status))
+    return conn.execute(select(STATUSES.c.status).where(key).with_for_update()).scalar()
 
 
 def _conflict_message(conflicts: Sequence[str]) -> str:

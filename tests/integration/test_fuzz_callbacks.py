@@ -82,6 +82,7 @@ BY_PROP = {
     "records-store.data": records_store | any_json,
     "image-store.data": image_store | any_json,
     "graph.relayoutData": relayout,
+    "graph-edit-store.data": relayout,  # the shape changes the browser passes on
     "annotator-store.data": st.sampled_from(NAMES) | any_json,
 }
 

@@ -124,9 +124,10 @@ def test_each_role_gets_a_page_with_only_what_it_may_use(deployment):
 
 def test_an_annotator_cannot_read_anothers_shapes_with_a_crafted_callback(deployment):
     alice = deployment.client("alice")
-    load = alice.spec("image-store.data", "records-store.data")
-    image = {"key": IMAGE, "width": 512, "height": 512}
-    response = alice.call(load, {"image-store.data": image, "annotator-store.data": "bob"})
+    load = alice.spec("prev.n_clicks", "records-store.data")  # a move opens the image
+    position = {"batch": "", "key": IMAGE, "index": 0}
+    values = {"position-store.data": position, "annotator-store.data": "bob"}
+    response = alice.call(load, values, initial=True)
     assert response.status_code == 200
     records = response.json()["response"]["records-store"]["data"]
     assert records["annotator"] == "alice" and records["items"] == []
@@ -146,9 +147,9 @@ def test_an_annotator_cannot_change_anothers_shapes_with_crafted_callbacks(deplo
         == 204
     )
 
-    erase = alice.spec("graph.relayoutData", "records-store.data", specs)
+    erase = alice.spec("graph-edit-store.data", "records-store.data", specs)
     values = {
-        "graph.relayoutData": {"shapes": []},
+        "graph-edit-store.data": {"shapes": []},
         "records-store.data": forged | {"unsaved": False},
         "image-store.data": image,
         "annotator-store.data": "bob",
