@@ -14,23 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-import math
 import zipfile
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import dash_bootstrap_components as dbc
-import pandas as pd
 from dash import Input, Output, State, callback, dcc, no_update
 from dash.exceptions import PreventUpdate
 
-from analysis.bias import EDGES
-from analysis.intra import first_passes, intra_rater
-from analysis.model_scores import accepted_suggestions, model_scores, split_models
-from analysis.model_scores import without_suggestions as without
-from analysis.report import AgreementReport, agreement_report, disagreement_by_image
-from analysis.report_json import model_json, suggestions_json
-from analysis.work import Work
 from auth.session import may
 from components import agreement_tab as tab
 from components import ids
@@ -40,11 +31,11 @@ from formats.spreadsheet import neutralise
 from storage.annotation_store import ExportRows
 from storage.errors import StorageError
 from storage.runtime import current
-from workflows.agreement import load_work
+
+if TYPE_CHECKING:
+    from analysis.report import AgreementReport
 
 Report = Callable[[int, str], None]
-MEASURES = ("log_area_ratio", "dx", "dy", *EDGES)
-PLOTTED_VALUES = 2000  # per annotator and measure: box plots of 100,000 points stay light
 
 
 def fingerprint(rows: ExportRows) -> str:
@@ -61,37 +52,6 @@ def fingerprint(rows: ExportRows) -> str:
         for row in sorted(rows.skipped):
             digest.update(repr(tuple(row)).encode())
     return digest.hexdigest()[:20]
-
-
-def thin(values: Sequence[float], limit: int = PLOTTED_VALUES) -> list[float]:
-    """At most `limit` evenly spaced order statistics of values: the quantiles a box plot
-    draws are kept, the payload is not."""
-    ordered = sorted(round(v, 4) for v in values if math.isfinite(v))
-    if len(ordered) <= limit:
-        return ordered
-    step = (len(ordered) - 1) / (limit - 1)
-    return [ordered[round(i * step)] for i in range(limit)]
-
-
-def report_data(
-    report: AgreementReport, work: Work, ranking: Sequence[tuple[str, float]]
-) -> dict[str, Any]:
-    """What the browser keeps: the report's JSON, per-object values for plots, the ranking."""
-    data = report.to_json()
-    data["distributions"] = {
-        bias.annotator: {m: thin(getattr(bias, m)) for m in MEASURES}
-        for bias in report.per_annotator
-    }
-    data["ranking"] = [
-        {
-            "image": image,
-            "score": score,
-            "annotators": sorted(work.by_image[image]),
-            "objects": sum(len(shapes) for shapes in work.by_image[image].values()),
-        }
-        for image, score in ranking
-    ]
-    return data
 
 
 def _alert(text: str, color: str) -> dbc.Alert:
@@ -116,20 +76,13 @@ def agreement_job(
         if cached == key:
             return no_update, no_update, _alert("Up to date: no annotation changed.", "info")
         # read after the fingerprint: a change in between makes the next Compute recompute
-        everything, models = split_models(load_work(services, repeats=True, models=True))
+        # The analysis (numpy, scipy, scikit-learn) is imported by the job that needs it,
+        # so a web worker that only shows the page never loads it.
+        from workflows.agreement_data import agreement_data
+
+        data, result, accepted = agreement_data(services, level, without_suggestions, report)
     except StorageError as exc:
         return no_update, no_update, _alert(f"Could not read the annotations: {exc}", "danger")
-    report(20, "Measuring agreement")
-    accepted = accepted_suggestions(first_passes(everything))
-    if without_suggestions:
-        everything = without(everything)[0]
-    work = first_passes(everything)  # second passes (repeats) only count against oneself
-    result = agreement_report(work, level)
-    report(90, "Ranking images")
-    data = report_data(result, work, disagreement_by_image(work, level))
-    data["intra_rater"] = [found.to_json() for found in intra_rater(everything, level)]
-    data["models"] = [model_json(found) for found in model_scores(work, models, level)]
-    data["suggestions"] = suggestions_json(accepted, without_suggestions)
     if not result.images:
         note = "No image has been finished by two or more annotators yet."
         return data, key, _alert(note + shapes_note(result), "warning")
@@ -281,6 +234,8 @@ def comparison_of(key: str, shown: list[str], annotators: list[str]) -> object:
 def metrics_archive(data: dict[str, Any]) -> bytes:
     """A zip of summary.csv, pairwise.csv and annotators.csv (one row per annotator); names
     a spreadsheet would run as a formula are quoted (formats.spreadsheet)."""
+    import pandas as pd  # for this download only: web workers do not load it otherwise
+
     threshold = data["iou_threshold"]
     alpha = data["label_alpha"]
     summary = pd.DataFrame(
@@ -320,7 +275,7 @@ def metrics_archive(data: dict[str, Any]) -> bytes:
 
 def _annotator_row(threshold: float, row: dict[str, Any]) -> dict[str, Any]:
     flat = {k: v for k, v in row.items() if k not in ("edges", "confusion")}
-    edges = {f"edge_{edge}": row["edges"][edge] for edge in EDGES}
+    edges = {f"edge_{edge}": value for edge, value in row["edges"].items()}
     return {"iou_threshold": threshold, **flat, **edges}
 
 

@@ -32,7 +32,6 @@ from storage.runtime import Services, current
 from workflows.fanout import fan_out
 from workflows.predict import PredictReport, batch_keys, predict_with
 from workflows.suggest import detector_for
-from workflows.training import train_from_corrections
 
 PREDICT_TIMEOUT_S = 60.0  # per image, as `cli.py predict --timeout`
 Report = Callable[[int, int, str], None]
@@ -115,6 +114,8 @@ def train_job(report: Report) -> dbc.Alert:
     services = current()
     try:
         detector = detector_for(services.settings.detector)
+        from workflows.training import train_from_corrections  # the analysis stack: jobs only
+
         done = train_from_corrections(services, detector, progress=report)
     except (TrainingError, DetectorError, StorageError) as exc:
         return job_result("Not trained:", [str(exc)], [], ok=False)

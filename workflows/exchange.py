@@ -10,7 +10,6 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
-from analysis.consensus import consensus_of
 from domain.annotation import Annotation, utc_now
 from domain.errors import AnnotatorNameError
 from domain.identity import clean_annotator_name
@@ -24,7 +23,6 @@ from storage.errors import ImageNotFound, StorageError, UnreadableImage
 from storage.images import batch_prefix, in_batch
 from storage.renditions import ImageInfo
 from storage.runtime import Services
-from workflows.agreement import load_work
 from workflows.source_index import NameIndex, all_keys
 
 Progress = Callable[[int, int, str], None]
@@ -153,6 +151,11 @@ def _stored_shapes(services: Services, annotator: str | None, batch: str | None)
 def _consensus_shapes(services: Services, batch: str | None, threshold: float) -> Stored:
     """The consensus boxes (analysis.consensus) of every finished image, as CONSENSUS's,
     and the stored shapes the analysis left out."""
+    # The analysis stack (numpy, scipy, scikit-learn) only for this export: the app's web
+    # workers import this module but need none of it to serve the page.
+    from analysis.consensus import consensus_of
+    from workflows.agreement import load_work
+
     work = load_work(services, batch)
     agreed = consensus_of(work, threshold)
     shapes = {

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from models.learning import TrainingError
 from storage.errors import StorageError
 from storage.runtime import Services
-from workflows.training import train_from_corrections
 
 log = logging.getLogger("concord.models")
 CLAIM = "retrain:{}"  # the app setting one worker claims for a multiple of N
@@ -51,6 +50,8 @@ def maybe_retrain(services: Services, start: Start = in_background) -> bool:
 
 def _train(services: Services, finished: int) -> None:
     try:
+        from workflows.training import train_from_corrections  # the analysis stack: jobs only
+
         report = train_from_corrections(services)
     except (TrainingError, StorageError) as exc:
         log.warning("retraining after %d finished images skipped: %s", finished, exc)

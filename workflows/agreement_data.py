@@ -1,0 +1,76 @@
+"""The Agreement tab's report data: the analysis run on what the store holds, plus what
+the browser keeps for its plots. Imported by the background job only, so a web worker that
+serves the page never loads numpy's analysis stack (scipy, scikit-learn)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from analysis.bias import EDGES
+from analysis.intra import first_passes, intra_rater
+from analysis.model_scores import accepted_suggestions, model_scores, split_models
+from analysis.model_scores import without_suggestions as without
+from analysis.report import AgreementReport, agreement_report, disagreement_by_image
+from analysis.report_json import model_json, suggestions_json
+from analysis.work import Work
+from storage.runtime import Services
+from workflows.agreement import load_work
+
+MEASURES = ("log_area_ratio", "dx", "dy", *EDGES)
+PLOTTED_VALUES = 2000  # per annotator and measure: box plots of 100,000 points stay light
+
+
+def agreement_data(
+    services: Services,
+    level: float,
+    without_suggestions: bool,
+    report: Callable[[int, str], None],
+) -> tuple[dict[str, Any], AgreementReport, int]:
+    """(the report's data for the browser, the report, the shapes accepted unchanged from
+    suggestions) at IoU threshold `level`; raises StorageError when the store cannot be read."""
+    everything, models = split_models(load_work(services, repeats=True, models=True))
+    report(20, "Measuring agreement")
+    accepted = accepted_suggestions(first_passes(everything))
+    if without_suggestions:
+        everything = without(everything)[0]
+    work = first_passes(everything)  # second passes (repeats) only count against oneself
+    result = agreement_report(work, level)
+    report(90, "Ranking images")
+    data = report_data(result, work, disagreement_by_image(work, level))
+    data["intra_rater"] = [found.to_json() for found in intra_rater(everything, level)]
+    data["models"] = [model_json(found) for found in model_scores(work, models, level)]
+    data["suggestions"] = suggestions_json(accepted, without_suggestions)
+    return data, result, accepted
+
+
+def thin(values: Sequence[float], limit: int = PLOTTED_VALUES) -> list[float]:
+    """At most `limit` evenly spaced order statistics of values: the quantiles a box plot
+    draws are kept, the payload is not."""
+    ordered = sorted(round(v, 4) for v in values if math.isfinite(v))
+    if len(ordered) <= limit:
+        return ordered
+    step = (len(ordered) - 1) / (limit - 1)
+    return [ordered[round(i * step)] for i in range(limit)]
+
+
+def report_data(
+    report: AgreementReport, work: Work, ranking: Sequence[tuple[str, float]]
+) -> dict[str, Any]:
+    """What the browser keeps: the report's JSON, per-object values for plots, the ranking."""
+    data = report.to_json()
+    data["distributions"] = {
+        bias.annotator: {m: thin(getattr(bias, m)) for m in MEASURES}
+        for bias in report.per_annotator
+    }
+    data["ranking"] = [
+        {
+            "image": image,
+            "score": score,
+            "annotators": sorted(work.by_image[image]),
+            "objects": sum(len(shapes) for shapes in work.by_image[image].values()),
+        }
+        for image, score in ranking
+    ]
+    return data
