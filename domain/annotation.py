@@ -107,14 +107,3 @@ def _parse_time(value: object) -> datetime:
         parsed = datetime.fromisoformat(value)
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return utc_now()
-
-
-def records_from_dicts(items: list[dict[str, Any]] | None) -> tuple[Annotation, ...]:
-    """Records from the browser store, skipping entries that are not valid records."""
-    records = []
-    for item in items or []:
-        try:
-            records.append(Annotation.from_dict(item))
-        except (KeyError, ValueError, TypeError, IndexError):
-            continue
-    return tuple(records)
