@@ -4,7 +4,7 @@ Ids starting with a prefix below belong to a role: the server refuses a callback
 reads or writes one of them for anyone below that role (auth/permissions.py).
 """
 
-REVIEWER_PREFIXES = ("agreement-", "export-", "exchange-")
+REVIEWER_PREFIXES = ("agreement-", "export-", "exchange-", "review-")
 ADMIN_PREFIXES = ("import-", "admin-")
 
 # stores
@@ -163,3 +163,18 @@ HISTORY_ASK = "history-ask-store"  # the records, set only while the history lis
 GRAPH_EDIT = "graph-edit-store"  # relayoutData that touches shapes (the browser drops the rest)
 RENDER_ASK = "render-ask-store"  # the records, passed on unless a move already drew them
 RENDERED = "rendered-store"  # {key, rev} of the records a move drew with its figure
+
+# --- explore and review (issue 14): gallery-, qa- are everyone's (the server limits an
+# annotator to their own work); review- ids are the reviewers' (role-guarded)
+URL = "url"  # dcc.Location: the gallery's filter and page live in its search string
+OPEN_IMAGE = "open-image-store"  # {"key", "batch", "index", "view"}: a gallery click's target
+REWORK_NOTICE = "rework-notice"  # annotate page: a reviewer's rework comment on this image
+TAB_GALLERY = "tab-gallery"  # tab_id values of dbc.Tab (not component ids)
+TAB_QA = "tab-qa"
+TAB_REVIEW = "tab-review"
+
+# gallery tab (owned by callbacks/gallery.py, components/gallery_tab.py)
+
+# label QA grid (owned by callbacks/qa.py, components/qa_tab.py)
+
+# review tab (owned by callbacks/review.py, components/review_tab.py)

@@ -1,5 +1,5 @@
 """The page: header with identity, then tabs: Annotate (label picker, figure, grid,
-navigation, feedback) and Agreement."""
+navigation, feedback), Gallery, Label QA, and for reviewers Review and Agreement."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ from components.admin_tab import admin_tab
 from components.agreement_tab import agreement_tab
 from components.exchange_panel import exchange_panel
 from components.figure import GRAPH_CONFIG
+from components.gallery_tab import gallery_tab
 from components.grid import column_defs
+from components.qa_tab import qa_tab
+from components.review_tab import review_tab
 from components.suggestions import suggestions_panel
 from domain.accounts import LOCAL, Role, Viewer
 from domain.labels import Label
@@ -226,6 +229,7 @@ def _annotate_view(labels: tuple[Label, ...]) -> dbc.Row:
             dbc.Col(
                 [
                     _batch_bar(),
+                    dbc.Alert(id=ids.REWORK_NOTICE, color="warning", is_open=False),
                     _label_picker(labels),
                     dcc.Graph(
                         id=ids.GRAPH,
@@ -306,8 +310,13 @@ def build_layout(labels: tuple[Label, ...], viewer: Viewer = LOCAL) -> html.Div:
     """The whole page for this viewer; nothing in it depends on the image source, which
     callbacks list. Parts the viewer's role may not use are left out (the server refuses
     their callbacks anyway)."""
-    tabs = [dbc.Tab(_annotate_view(labels), label="Annotate", tab_id=ids.TAB_ANNOTATE)]
+    tabs = [
+        dbc.Tab(_annotate_view(labels), label="Annotate", tab_id=ids.TAB_ANNOTATE),
+        dbc.Tab(gallery_tab(viewer), label="Gallery", tab_id=ids.TAB_GALLERY),
+        dbc.Tab(qa_tab(viewer, labels), label="Label QA", tab_id=ids.TAB_QA),
+    ]
     if viewer.may(Role.REVIEWER):
+        tabs.append(dbc.Tab(review_tab(labels), label="Review", tab_id=ids.TAB_REVIEW))
         tabs.append(dbc.Tab(agreement_tab(), label="Agreement", tab_id=ids.TAB_AGREEMENT))
     if viewer.may(Role.ADMIN):
         tabs.append(dbc.Tab(admin_tab(), label="Admin", tab_id=ids.TAB_ADMIN))
@@ -333,6 +342,8 @@ def build_layout(labels: tuple[Label, ...], viewer: Viewer = LOCAL) -> html.Div:
             dcc.Store(id=ids.GRAPH_EDIT),
             dcc.Store(id=ids.RENDER_ASK),
             dcc.Store(id=ids.RENDERED),
+            dcc.Store(id=ids.OPEN_IMAGE),
+            dcc.Location(id=ids.URL, refresh=False),
             dcc.Interval(id=ids.RETRY_TIMER, interval=5000, disabled=True),
             _header(viewer),
             *([] if viewer.signed_in else [_name_modal()]),

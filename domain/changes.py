@@ -130,6 +130,9 @@ def shape_from_json(
 # A labeler's decision on a model's suggestion, recorded beside the shape changes (an
 # accept in the transaction of the shape it creates); it changes no shape itself.
 DECISIONS = ("accept", "reject")
+# Review events (annotator "gold"): a verdict, a comment, a rework request; they change no
+# shape and are never undone by Undo.
+REVIEW_ACTIONS = ("review", "comment", "rework")
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,7 @@ def plan_undo(
     conflicts: list[str] = []
     status: tuple[bool, str | None] = (False, None)
     for event in reversed(events):
-        if event.action in DECISIONS:
+        if event.action in DECISIONS or event.action in REVIEW_ACTIONS:
             continue  # undoing an accept deletes its shape through the create event
         if event.action == "status":
             status = (True, (event.before or {}).get("status"))

@@ -19,3 +19,7 @@ class AnnotatorNameError(DomainError):
 
 class AccountError(DomainError):
     """A users file or USERS entry, a role or a password cannot be used."""
+
+
+class ReviewError(DomainError):
+    """A review action that cannot be taken: empty comment, nobody to send back to, ..."""

@@ -37,3 +37,16 @@ def edited_source(source: str) -> str:
 def is_unchanged_suggestion(source: str) -> bool:
     """True for a person's shape accepted from a detector's suggestion and never changed."""
     return source.startswith(MODEL_PREFIX) and not source.endswith(EDITED)
+
+
+GOLD = "gold"  # the annotator of an image's reviewed annotation (adjudicated by a reviewer)
+
+
+def is_gold(annotator: str) -> bool:
+    """True for the reviewed ground truth's annotator name."""
+    return annotator == GOLD
+
+
+def is_person(annotator: str) -> bool:
+    """True for a person's own work: not a detector's shapes and not gold."""
+    return not is_model(annotator) and not is_gold(annotator)

@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from domain.annotation import Annotation, utc_now
 from domain.changes import DECISIONS, PastEvent, ShapeChange, plan_sync, plan_undo
 from domain.repeats import REPEAT_SUFFIX
-from domain.sources import MODEL_PREFIX
+from domain.sources import MODEL_PREFIX, is_gold
 from domain.status import FINISHED, ImageStatus
 from domain.stored_rows import SkippedRow, read_geometry
 from domain.suggestions import Decision
@@ -45,6 +45,7 @@ from storage.errors import (
 from storage.history import Event, EventLog, event_of, events_query, last_undoable
 from storage.migrate import upgrade
 from storage.renditions import ImageInfo
+from storage.review_store import close_rework_in
 from storage.schema import ACTIVE_TIMES, ANNOTATIONS, IMAGE_SIZES, STATUSES, as_utc
 from storage.status_counts import count_changes, read_counts
 
@@ -217,7 +218,8 @@ class AnnotationStore:
 
         With `known` ((id, version) last read), a shape someone changed since (another
         tab) is not overwritten: EditConflict, and nothing is written. Rows of other
-        annotators are never touched. The image's status becomes 'done' with shapes.
+        annotators are never touched. The image's status becomes 'done' with shapes (not
+        gold's: a reviewer's accept finishes gold, storage.review_store).
         `decisions` (accepted suggestions) are recorded in the same transaction, each only
         if the shape it names was created by this save.
         """
@@ -254,9 +256,10 @@ class AnnotationStore:
                         log.decision(
                             image_key, annotator, decision.action, **decision.event_values()
                         )
-                self._set_status_in(
-                    conn, image_key, annotator, ImageStatus.DONE if plan.result else None, log
-                )
+                if not is_gold(annotator):  # gold is finished by a reviewer's accept
+                    self._set_status_in(
+                        conn, image_key, annotator, ImageStatus.DONE if plan.result else None, log
+                    )
                 log.write(conn)
         except SQLAlchemyError as exc:
             raise SaveFailed(f"the database refused the change: {database_reason(exc)}") from None
@@ -291,6 +294,7 @@ class AnnotationStore:
         count_changes(conn, [(image_key, annotator, current, status.value)])
         log.status(image_key, annotator, current, status.value)
         settle_claim(conn, image_key, annotator, status.value)
+        close_rework_in(conn, image_key, annotator, status.value)
 
     def set_status(
         self, image_key: str, annotator: str, status: ImageStatus, actor: str | None = None
@@ -721,6 +725,7 @@ def _put_status(
     count_changes(conn, [(image_key, annotator, current, status)])
     log.status(image_key, annotator, current, status)
     settle_claim(conn, image_key, annotator, status)
+    close_rework_in(conn, image_key, annotator, status)
 
 
 def _locked_status(conn: Any, key: Any) -> str | None:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from domain.annotation import utc_now
-from domain.changes import ShapeChange, shape_json
+from domain.changes import REVIEW_ACTIONS, ShapeChange, shape_json
 from storage.schema import EVENTS, as_utc
 
 
@@ -130,7 +130,11 @@ def events_query(image_key: str | None = None, annotator: str | None = None, key
 def last_undoable(history: list[Event], actor: str) -> str | None:
     """The newest change by actor that is neither an undo nor undone already."""
     undone = {e.undoes for e in history if e.undoes}
+    # a verdict, a comment or a rework request (and the statuses it set) is not undone
+    reviewed = {e.change for e in history if e.action in REVIEW_ACTIONS}
     for event in reversed(history):
+        if event.change in reviewed:
+            continue
         if event.actor == actor and event.undoes is None and event.change not in undone:
             return event.change
     return None

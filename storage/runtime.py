@@ -15,6 +15,7 @@ from storage.errors import StorageError
 from storage.image_service import ImageService
 from storage.images import ImageSource, LocalFolderSource
 from storage.renditions import set_pixel_limit
+from storage.review_store import ReviewStore
 from storage.s3_source import S3Source
 from storage.samples import ensure_sample_batch
 
@@ -28,6 +29,11 @@ class Services:
     store: AnnotationStore
     app_settings: AppSettings
     accounts: AccountStore  # accounts an admin made in the app
+
+    @property
+    def reviews(self) -> ReviewStore:
+        """Review statuses, comments, rework requests and disagreement scores."""
+        return ReviewStore(self.store.engine)
 
     @property
     def assignments(self) -> AssignmentStore | None:

@@ -180,3 +180,52 @@ STATUS_COUNTS = Table(
     Column("status", String(16), primary_key=True),
     Column("count", Integer, nullable=False),
 )
+
+# An image's review status (migration 0009): accepted into gold, or sent back for rework;
+# who set it and when. No row: not reviewed yet.
+REVIEWS = Table(
+    "reviews",
+    metadata,
+    Column("image_key", String(1024), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("reviewer", String(64), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Per-image comment threads, oldest first (reviewers' rework reasons and replies).
+COMMENTS = Table(
+    "comments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("image_key", String(1024), nullable=False),
+    Column("author", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("text", String(2000), nullable=False),
+    Index("ix_comments_image", "image_key"),
+)
+
+# A request that one annotator redo one image, with the reviewer's comment; open (done_at
+# NULL) until that annotator finishes the image again (in the status change's transaction).
+REWORK = Table(
+    "rework",
+    metadata,
+    Column("image_key", String(1024), primary_key=True),
+    Column("annotator", String(64), primary_key=True),
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("comment", String(2000), nullable=False),
+    Column("done_at", DateTime(timezone=True), nullable=True),
+    Index("ix_rework_annotator", "annotator"),
+)
+
+# How much the annotators of an image disagree (1 - mean pairwise F1 at `threshold`, as the
+# agreement report ranks images), written by every agreement report and review-queue
+# ranking; read by the review queue's order and the gallery's "disagreement above" filter.
+IMAGE_DISAGREEMENT = Table(
+    "image_disagreement",
+    metadata,
+    Column("image_key", String(1024), primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+)

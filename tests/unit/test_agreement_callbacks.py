@@ -335,11 +335,19 @@ def test_the_annotate_view_stays_the_first_tab_with_every_id() -> None:
     missing = {w for w in wanted if w not in found and w not in made_later}
     assert missing == set()
     assert {"type": ids.LABEL_BUTTON, "index": "person"} in found
-    assert [t.tab_id for t in tabs.children] == [ids.TAB_ANNOTATE, ids.TAB_AGREEMENT, ids.TAB_ADMIN]
-    assert [t.label for t in tabs.children] == ["Annotate", "Agreement", "Admin"]
+    assert [t.tab_id for t in tabs.children] == [
+        ids.TAB_ANNOTATE,
+        ids.TAB_GALLERY,
+        ids.TAB_QA,
+        ids.TAB_REVIEW,
+        ids.TAB_AGREEMENT,
+        ids.TAB_ADMIN,
+    ]
+    labels = ["Annotate", "Gallery", "Label QA", "Review", "Agreement", "Admin"]
+    assert [t.label for t in tabs.children] == labels
     assert tabs.active_tab == ids.TAB_ANNOTATE
     assert ids.GRAPH in component_ids(tabs.children[0])
-    assert ids.AGREEMENT_THRESHOLD in component_ids(tabs.children[1])
+    assert ids.AGREEMENT_THRESHOLD in component_ids(tabs.children[4])
 
 
 def test_the_job_reports_a_second_pass_that_missed_an_object(tmp_path: Path) -> None:

@@ -1,0 +1,3 @@
+"""gallery callbacks (issue 14)."""
+
+from __future__ import annotations

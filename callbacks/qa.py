@@ -1,0 +1,3 @@
+"""qa callbacks (issue 14)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""review callbacks (issue 14)."""
+
+from __future__ import annotations
