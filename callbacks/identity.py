@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, State, callback, ctx, no_update
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, no_update
 from dash.exceptions import PreventUpdate
 
 from auth.session import sign_in_required
@@ -10,18 +10,15 @@ from components import ids
 from domain.errors import AnnotatorNameError
 from domain.identity import clean_annotator_name
 
-
-@callback(
+# The name dialog opens while no name is known, or on "Change name" (in the browser:
+# assets/label_picker.js; the id "change-name" is ids.CHANGE_NAME).
+clientside_callback(
+    ClientsideFunction(namespace="concord", function_name="nameDialog"),
     Output(ids.NAME_MODAL, "is_open"),
     Output(ids.NAME_INPUT, "value"),
     Input(ids.ANNOTATOR, "data"),
     Input(ids.CHANGE_NAME, "n_clicks"),
 )
-def toggle_name_modal(annotator: str | None, _change: int | None) -> tuple[bool, object]:
-    """Open the name dialog when no name is known or the annotator asks to change it."""
-    if ctx.triggered_id == ids.CHANGE_NAME:
-        return True, annotator or ""
-    return not annotator, no_update
 
 
 @callback(
@@ -42,7 +39,9 @@ def save_name(_clicks: int | None, _submit: int | None, value: str | None) -> tu
         return no_update, str(exc)
 
 
-@callback(Output(ids.ANNOTATOR_BADGE, "children"), Input(ids.ANNOTATOR, "data"))
-def show_annotator(annotator: str | None) -> str:
-    """The header's 'annotating as' text."""
-    return f"Annotating as {annotator}" if annotator else "Not signed in"
+# The header's "annotating as" text.
+clientside_callback(
+    ClientsideFunction(namespace="concord", function_name="annotatorBadge"),
+    Output(ids.ANNOTATOR_BADGE, "children"),
+    Input(ids.ANNOTATOR, "data"),
+)

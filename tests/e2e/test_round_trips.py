@@ -9,7 +9,16 @@ from typing import Any
 
 from tests.e2e.helpers import ConsoleLog, drag, sign_in, wait_rows, wait_until
 
-HIDDEN = ("agreement-", "admin-", "export-", "import-", "history-list")
+HIDDEN = (
+    "agreement-",
+    "admin-",
+    "export-",
+    "import-",
+    "history-list",
+    "gallery-",
+    "qa-",
+    "review-",
+)
 
 
 class Posts:

@@ -10,7 +10,6 @@ from dash import Patch, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks import annotations, identity, navigation, views
-from components import ids
 from domain.records_state import state_from_data
 from domain.status import ImageStatus
 from storage.images import batch_of
@@ -284,11 +283,6 @@ def test_name_is_required_and_cleaned():
     assert identity.save_name(1, None, "  Ada   Lovelace ") == ("Ada Lovelace", "")
     stored, error = identity.save_name(1, None, "   ")
     assert stored is no_update and "Enter your name" in error
-    assert call(identity.toggle_name_modal, "annotator-store.data", None, None)[0] is True
-    assert call(identity.toggle_name_modal, ids.CHANGE_NAME + ".n_clicks", "ada", 1) == (
-        True,
-        "ada",
-    )
 
 
 @pytest.fixture()
