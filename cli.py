@@ -21,7 +21,9 @@ imports the heavy ones it needs (storage and SQLAlchemy, analysis and numpy, wor
 from __future__ import annotations
 
 import argparse
+import csv
 import getpass
+import io
 import json
 import sys
 from collections.abc import Sequence
@@ -188,6 +190,29 @@ def _shape_lines(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _gold_lines(data: dict[str, Any]) -> list[str]:
+    """The "against gold" table: every annotator and model with a vs_gold object."""
+    rows = [
+        (row["annotator"], row["vs_gold"])
+        for row in (*data.get("per_annotator", ()), *data.get("models", ()))
+        if row.get("vs_gold")
+    ]
+    if not data.get("images_with_gold") or not rows:
+        return []
+    lines = [
+        f"\nAgainst gold (reviewed annotations, {data['images_with_gold']} image(s)):",
+        f"  {'annotator':<22} {'images':>7} {'precision':>9} {'recall':>6} {'F1':>6} "
+        f"{'IoU':>6} {'labels':>6}",
+    ]
+    for who, gold in rows:
+        lines.append(
+            f"  {who[:22]:<22} {gold['images']:>7} {_number(gold['precision']):>9} "
+            f"{_number(gold['recall']):>6} {_number(gold['f1']):>6} "
+            f"{_number(gold['mean_iou']):>6} {_number(gold['label_accuracy']):>6}"
+        )
+    return lines
+
+
 def format_agreement(data: dict[str, Any]) -> str:
     """The agreement report as text tables (the --json object, readable)."""
     alpha = data.get("label_alpha") or {}
@@ -233,6 +258,7 @@ def format_agreement(data: dict[str, Any]) -> str:
                 f"{_number(row['recall']):>6} {_number(row['f1']):>6} "
                 f"{_number(row['label_kappa']):>6}"
             )
+    lines += _gold_lines(data)
     if data.get("intra_rater"):
         lines.append("\nSame annotator twice (images that came back, REPEAT_PERCENT):")
         lines.append(f"  {'annotator':<12} {'images':>7} {'alpha':>6} {'F1':>6} {'IoU':>6}")
@@ -246,6 +272,7 @@ def format_agreement(data: dict[str, Any]) -> str:
 
 def run_agreement(args: argparse.Namespace) -> str:
     """The agreement report, as text or JSON."""
+    from analysis.gold_scores import people_and_models_against_gold
     from analysis.intra import first_passes, intra_rater
     from analysis.model_scores import (
         accepted_suggestions,
@@ -254,8 +281,8 @@ def run_agreement(args: argparse.Namespace) -> str:
         without_suggestions,
     )
     from analysis.report import agreement_report
-    from analysis.report_json import model_json, suggestions_json
-    from workflows.agreement import load_work
+    from analysis.report_json import add_vs_gold, model_json, suggestions_json
+    from workflows.agreement import load_work_and_gold
 
     if not 0 < args.iou <= 1:
         raise CliError(f"--iou {args.iou} is outside (0, 1]")
@@ -263,7 +290,8 @@ def run_agreement(args: argparse.Namespace) -> str:
         raise CliError(f"--resamples {args.resamples} is negative (0 leaves intervals out)")
     if args.seed < 0:
         raise CliError(f"--seed {args.seed} is negative")
-    everything, models = split_models(load_work(_services(), args.batch, True, models=True))
+    loaded, gold = load_work_and_gold(_services(), args.batch, True, models=True)
+    everything, models = split_models(loaded)
     accepted = accepted_suggestions(first_passes(everything))
     if args.without_suggestions:
         everything = without_suggestions(everything)[0]
@@ -274,6 +302,8 @@ def run_agreement(args: argparse.Namespace) -> str:
     ]
     data["models"] = [model_json(found) for found in model_scores(people, models, args.iou)]
     data["suggestions"] = suggestions_json(accepted, args.without_suggestions)
+    scores = people_and_models_against_gold(people, models, gold, args.iou)
+    add_vs_gold(data, scores, len(gold))
     if args.json:
         return json.dumps(data, indent=2, allow_nan=False)
     return format_agreement(data)
@@ -337,7 +367,8 @@ def run_history(args: argparse.Namespace) -> str:
 
     data = history_csv(_services(), args.annotator, args.batch)
     Path(args.out).write_bytes(data)
-    events = data.count(b"\n") - 1  # less the header line
+    # rows, not lines: a comment may hold line breaks inside its quoted cell
+    events = sum(1 for _ in csv.reader(io.StringIO(data.decode("utf-8")))) - 1
     return f"wrote {events:,} events to {args.out}"
 
 
@@ -409,8 +440,9 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--annotator",
         default=DEFAULT_IMPORT_ANNOTATOR,
-        help="whose shapes these are, e.g. 'model' for predictions (default: %(default)s; in "
-        "tidy CSV the annotator column wins and this fills empty cells)",
+        help="whose shapes these are, e.g. 'model' for predictions, or 'gold' for existing "
+        "ground truth that annotators are scored against (default: %(default)s; in tidy CSV "
+        "the annotator column wins and this fills empty cells)",
     )
     imp.add_argument("--verbose", action="store_true", help="list every problem of a rejected file")
     imp.set_defaults(run=run_import)
@@ -422,7 +454,11 @@ def parser() -> argparse.ArgumentParser:
         "no objects). Formats: " + FORMATS_HELP,
     )
     exp.add_argument("--format", required=True, choices=FORMAT_NAMES)
-    exp.add_argument("--annotator", help="one annotator (default: all, one file set per annotator)")
+    exp.add_argument(
+        "--annotator",
+        help="one annotator, or 'gold' for the reviewed annotations (default: all, one file "
+        "set per annotator)",
+    )
     exp.add_argument("--batch", help="one batch (a top-level folder or S3 sub-prefix)")
     exp.add_argument("--segments", action="store_true", help="yolo: polygons as segment lines")
     exp.add_argument(

@@ -9,12 +9,16 @@ null has a null_reasons object mapping the null's path in it ("mean_iou", "label
 "edges.left") to a code of NULL_REASONS. The keys of schema_version 1 are kept with their old
 meaning (images, matched, drawn_a, presence_alpha as a bare number, presence_alpha_ci, ...) and
 are marked deprecated in the schema. shapes_left_out and shapes_approximated list the stored
-shapes that were not compared as drawn, with a code of SHAPE_REASONS each.
+shapes that were not compared as drawn, with a code of SHAPE_REASONS each. Where gold is
+loaded (cli.py agreement, the Agreement tab), every per_annotator and models entry has a
+vs_gold object (analysis.gold_scores; null with the reason no_gold when no image has finished
+gold) and the report has images_with_gold.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from analysis.bias import EDGES, AnnotatorBias
@@ -24,6 +28,7 @@ from analysis.pairwise import THRESHOLDS, PairAgreement
 from domain.stored_rows import SKIP_REASONS, SkippedRow
 
 if TYPE_CHECKING:
+    from analysis.gold_scores import GoldScore
     from analysis.intra import IntraRater
     from analysis.model_scores import ModelScore
     from analysis.report import AgreementReport, Estimate
@@ -58,6 +63,11 @@ NULL_REASONS: dict[str, str] = {
     "no_image_finished_by_all": "no image was finished by every annotator "
     "(Fleiss' kappa needs the same raters on every image)",
     "no_model_objects": "the model drew nothing on the images compared",
+    "no_gold": "no image has finished gold (a reviewer's accepted annotation, or an import "
+    "as --annotator gold)",
+    "no_gold_images": "no image was finished by both this annotator and gold",
+    "no_annotator_objects": "the annotator drew nothing on the images compared with gold",
+    "no_gold_objects": "gold has no object on the images compared",
 }
 
 UNITS: dict[str, str] = {
@@ -82,6 +92,11 @@ UNITS: dict[str, str] = {
     "the others agree more without them",
     "precision": "a model's matched shapes / its shapes; fraction in [0, 1]",
     "recall": "consensus objects a model matched / consensus objects; fraction in [0, 1]",
+    "vs_gold": "an annotator's or model's shapes matched one-to-one to gold's (count-first, "
+    "IoU >= threshold, labels ignored) over the images both finished; precision = matched / "
+    "own objects, recall = matched / gold objects, f1 = 2 * matched / (own + gold objects), "
+    "fractions in [0, 1]",
+    "label_accuracy": "matched pairs with gold's label / matched pairs; fraction in [0, 1]",
     "confusion": "rows: consensus label, columns: annotator's label; each row divided by its "
     "total (fractions; a row of zeros where the label never occurs in the consensus)",
 }
@@ -112,6 +127,9 @@ def method_json(report: AgreementReport) -> dict[str, Any]:
             "seed": report.seed,
             "confidence": CONFIDENCE,
         },
+        "gold": "gold is an image's reviewed annotation (annotator 'gold'), used only where "
+        "it is finished (accepted by a reviewer, or imported); it is never an annotator in "
+        "the alphas, kappas, pairwise tables, bias or consensus, only the reference of vs_gold",
         "units": dict(UNITS),
         "null_reasons": dict(NULL_REASONS),
     }
@@ -342,6 +360,65 @@ def model_json(score: ModelScore) -> dict[str, Any]:
         "dy": no_match,
     }
     return with_null_reasons(data, reasons)
+
+
+def gold_json(score: GoldScore) -> tuple[dict[str, Any], dict[str, str]]:
+    """One annotator's or model's vs_gold object (analysis.gold_scores), and the reason of
+    each null it may hold, by key (per_label items carry their own null_reasons)."""
+    none = "no_gold_images" if score.images == 0 else ""
+    no_match = none or ("no_matched_pair" if score.matched == 0 else "")
+    return {
+        "images": score.images,
+        "objects": score.objects,
+        "gold_objects": score.gold_objects,
+        "objects_matched": score.matched,
+        "precision": json_number(score.precision),
+        "recall": json_number(score.recall),
+        "f1": json_number(score.f1),
+        "mean_iou": json_number(score.mean_iou),
+        "label_accuracy": json_number(score.label_accuracy),
+        "per_label": [
+            with_null_reasons(
+                {
+                    "label": item.label,
+                    "objects": item.objects,
+                    "gold_objects": item.gold_objects,
+                    "objects_matched": item.matched,
+                    "precision": json_number(item.precision),
+                    "recall": json_number(item.recall),
+                },
+                {"precision": "no_annotator_objects", "recall": "no_gold_objects"},
+            )
+            for item in score.per_label
+        ],
+    }, {
+        "precision": none or "no_annotator_objects",
+        "recall": none or "no_gold_objects",
+        "f1": none or "no_images",
+        "mean_iou": no_match,
+        "label_accuracy": no_match,
+    }
+
+
+def add_vs_gold(data: dict[str, Any], scores: Mapping[str, GoldScore], gold_images: int) -> None:
+    """Give every per_annotator and models entry of a report's JSON its vs_gold object (null,
+    with the reason no_gold, when no image has finished gold), and the report its
+    images_with_gold count. A null inside vs_gold is named in the entry's null_reasons as
+    vs_gold.<key>, as edges.left is."""
+    data["images_with_gold"] = gold_images
+    for entry in (*data.get("per_annotator", ()), *data.get("models", ())):
+        score = scores.get(entry["annotator"]) if gold_images else None
+        reasons = dict(entry.pop("null_reasons", {}))
+        if score is None:
+            entry["vs_gold"] = None
+            reasons["vs_gold"] = "no_gold" if not gold_images else "no_gold_images"
+        else:
+            found, why = gold_json(score)
+            entry["vs_gold"] = found
+            paths = {path: why.get(path) or "undefined" for path in _null_paths(found)}
+            reasons.update({f"vs_gold.{path}": code for path, code in paths.items()})
+        if reasons:
+            entry["null_reasons"] = reasons
 
 
 def suggestions_json(accepted_unchanged: int, left_out: bool) -> dict[str, Any]:

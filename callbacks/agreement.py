@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import zipfile
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -232,8 +233,11 @@ def comparison_of(key: str, shown: list[str], annotators: list[str]) -> object:
 
 
 def metrics_archive(data: dict[str, Any]) -> bytes:
-    """A zip of summary.csv, pairwise.csv and annotators.csv (one row per annotator); names
-    a spreadsheet would run as a formula are quoted (formats.spreadsheet)."""
+    """A zip of summary.csv, pairwise.csv, annotators.csv (one row per annotator, with its
+    scores against gold as gold_* columns), models.csv when the report has models, and
+    report.json (the report's JSON, as cli.py agreement --json prints it: every key of
+    docs/agreement-report.schema.json); names a spreadsheet would run as a formula are
+    quoted (formats.spreadsheet)."""
     import pandas as pd  # for this download only: web workers do not load it otherwise
 
     threshold = data["iou_threshold"]
@@ -262,21 +266,51 @@ def metrics_archive(data: dict[str, Any]) -> bytes:
         ],
     )
     annotators = pd.DataFrame([_annotator_row(threshold, row) for row in data["per_annotator"]])
+    tables = [("summary", summary), ("pairwise", pairwise), ("annotators", annotators)]
+    if data.get("models"):
+        models = pd.DataFrame([_model_row(threshold, row) for row in data["models"]])
+        tables.append(("models", models))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, frame in (
-            ("summary", summary),
-            ("pairwise", pairwise),
-            ("annotators", annotators),
-        ):
+        for name, frame in tables:
             archive.writestr(f"{name}.csv", frame.map(neutralise).to_csv(index=False))
+        report = {k: v for k, v in data.items() if k not in BROWSER_ONLY}
+        archive.writestr("report.json", json.dumps(report, indent=2, allow_nan=False))
     return buffer.getvalue()
 
 
+# keys of the report data that only the page's plots use (not in the JSON schema)
+BROWSER_ONLY = ("distributions", "ranking")
+
+
+def _model_row(threshold: float, row: dict[str, Any]) -> dict[str, Any]:
+    flat = {k: v for k, v in row.items() if k not in ("per_label", "vs_gold", "null_reasons")}
+    return {"iou_threshold": threshold, **flat, **gold_columns(row.get("vs_gold"))}
+
+
 def _annotator_row(threshold: float, row: dict[str, Any]) -> dict[str, Any]:
-    flat = {k: v for k, v in row.items() if k not in ("edges", "confusion")}
+    flat = {k: v for k, v in row.items() if k not in ("edges", "confusion", "vs_gold")}
     edges = {f"edge_{edge}": value for edge, value in row["edges"].items()}
-    return {"iou_threshold": threshold, **flat, **edges}
+    return {"iou_threshold": threshold, **flat, **edges, **gold_columns(row.get("vs_gold"))}
+
+
+GOLD_COLUMNS = (
+    "images",
+    "objects",
+    "gold_objects",
+    "objects_matched",
+    "precision",
+    "recall",
+    "f1",
+    "mean_iou",
+    "label_accuracy",
+)
+
+
+def gold_columns(gold: dict[str, Any] | None) -> dict[str, Any]:
+    """An annotator's vs_gold numbers as gold_* columns (empty cells without gold; the
+    per-label scores stay in the JSON)."""
+    return {f"gold_{key}": (gold or {}).get(key) for key in GOLD_COLUMNS}
 
 
 @callback(
@@ -311,7 +345,8 @@ def show_intra_rater(data: dict[str, Any] | None) -> object:
     prevent_initial_call=True,
 )
 def show_models(data: dict[str, Any] | None) -> object:
-    """The models table, when a detector's shapes are stored (cli.py predict)."""
+    """Scores against gold, when a reviewer accepted (or someone imported) gold, and the
+    models table, when a detector's shapes are stored (cli.py predict)."""
     if not data or not may(Role.REVIEWER):
         raise PreventUpdate
-    return tab.models_table(data.get("models") or [])
+    return [tab.gold_table(data), tab.models_table(data.get("models") or [])]

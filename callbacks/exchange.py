@@ -21,6 +21,7 @@ from components import ids
 from components.exchange_panel import ALL, CONSENSUS_CHOICE
 from domain.accounts import Role
 from domain.errors import DomainError
+from domain.sources import is_gold
 from formats.model import FormatError
 from formats.resolve import ImportRejected
 from storage.errors import StorageError
@@ -30,6 +31,7 @@ from workflows.history import history_csv
 
 Report = Callable[[int, int, str], None]
 SHOWN_PROBLEMS = 50
+GOLD_LABEL = "gold (reviewed annotations)"  # how the export choices name annotator "gold"
 ASKING = "concord_asking"  # callback_context.custom_data: who asks, read from the session
 
 
@@ -107,7 +109,7 @@ def export_choices(
     people = [
         {"label": "All annotators (a folder each)", "value": ALL},
         {"label": "Consensus of all annotators", "value": CONSENSUS_CHOICE},
-    ] + [{"label": name, "value": name} for name in names]
+    ] + [{"label": GOLD_LABEL if is_gold(name) else name, "value": name} for name in names]
     places = [{"label": "All batches", "value": ALL}] + [
         {"label": b or "(top level)", "value": b} for b in batches
     ]

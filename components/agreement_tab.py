@@ -21,6 +21,7 @@ from plotly.subplots import make_subplots
 
 from components import ids
 from components.figure import image_figure, rgba, shape_of
+from components.grid import SINGLE_ROW_SELECTION
 from components.plot_text import plot_text
 from domain.annotation import Annotation
 
@@ -167,11 +168,7 @@ def _ranking_grid() -> dag.AgGrid:
         getRowId="params.data.image",
         defaultColDef={"resizable": True, "sortable": True, "suppressMovable": True},
         dashGridOptions={
-            "rowSelection": {
-                "mode": "singleRow",
-                "checkboxes": False,
-                "enableClickSelection": True,
-            },
+            "rowSelection": SINGLE_ROW_SELECTION,
             "localeText": {"noRowsToShow": "No image was finished by two or more annotators"},
             "tooltipShowDelay": 300,
         },
@@ -690,4 +687,57 @@ def models_table(rows: list[dict[str, Any]]) -> object:
             html.H6("Models against the people's consensus (not part of the people's alpha)"),
             html.Table([head, body], className="table table-sm small mb-0"),
         ]
+    )
+
+
+def gold_table(data: Data) -> object:
+    """Each annotator and model against gold (the reviewed annotations), when any image has
+    finished gold; per-label precision and recall in each row's tooltip."""
+    rows = [
+        (row["annotator"], row["vs_gold"])
+        for row in (*(data.get("per_annotator") or ()), *(data.get("models") or ()))
+        if row.get("vs_gold")
+    ]
+    if not data.get("images_with_gold") or not rows:
+        return html.Div()
+    titles = (
+        "Annotator",
+        "Images with gold",
+        "Precision",
+        "Recall",
+        "F1",
+        "Mean IoU",
+        "Label accuracy",
+    )
+    head = html.Thead(html.Tr([html.Th(t) for t in titles]))
+    body = html.Tbody(
+        [
+            html.Tr(
+                [
+                    html.Td(who),
+                    html.Td(f"{gold['images']:,}"),
+                    html.Td(number(gold["precision"], 3)),
+                    html.Td(number(gold["recall"], 3)),
+                    html.Td(number(gold["f1"], 3)),
+                    html.Td(number(gold["mean_iou"], 3)),
+                    html.Td(number(gold["label_accuracy"], 3)),
+                ],
+                title="; ".join(
+                    f"{item['label']}: precision {number(item['precision'], 2)}, "
+                    f"recall {number(item['recall'], 2)}"
+                    for item in gold["per_label"]
+                ),
+            )
+            for who, gold in rows
+        ]
+    )
+    return html.Div(
+        [
+            html.H6(
+                f"Against gold (reviewed annotations on {data['images_with_gold']:,} image(s); "
+                "gold is never counted as an annotator)"
+            ),
+            html.Table([head, body], className="table table-sm small mb-0"),
+        ],
+        className="mb-3",
     )

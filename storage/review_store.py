@@ -183,12 +183,25 @@ class ReviewStore:
         except SQLAlchemyError as exc:
             raise SaveFailed(f"the database refused the review: {database_reason(exc)}") from None
 
-    def save_disagreement(self, scores: Mapping[str, float], threshold: float) -> None:
-        """Remember each image's disagreement (replacing older values)."""
+    def save_disagreement(
+        self, scores: Mapping[str, float], threshold: float, replace_under: str | None = None
+    ) -> None:
+        """Remember each image's disagreement (replacing older values). With
+        `replace_under` (a key prefix, '' for every image), the older scores of images under
+        it that the new ranking leaves out are removed too (say, down to one finisher after a
+        send-back)."""
         now = utc_now()
         keys = list(scores)
         try:
             with self.engine.begin() as conn:
+                if replace_under is not None:
+                    conn.execute(
+                        delete(IMAGE_DISAGREEMENT).where(
+                            IMAGE_DISAGREEMENT.c.image_key.startswith(
+                                replace_under, autoescape=True
+                            )
+                        )
+                    )
                 for chunk in _chunks(keys):
                     conn.execute(
                         delete(IMAGE_DISAGREEMENT).where(IMAGE_DISAGREEMENT.c.image_key.in_(chunk))

@@ -13,6 +13,7 @@ from datetime import timedelta
 from domain.annotation import Annotation, utc_now
 from domain.errors import AnnotatorNameError
 from domain.identity import clean_annotator_name
+from domain.sources import is_gold
 from domain.status import FINISHED
 from domain.stored_rows import SkippedRow, skipped_summary
 from formats.archive import is_zip, unzip, zip_files
@@ -137,14 +138,17 @@ Stored = tuple[dict[tuple[str, str], list[Shape]], set[tuple[str, str]], list[Sk
 
 
 def _stored_shapes(services: Services, annotator: str | None, batch: str | None) -> Stored:
-    """Shapes by (image, annotator), the pairs finished (drew on or found empty), and the
-    stored shapes left out as unusable (domain.stored_rows)."""
+    """Shapes by (image, annotator), the pairs finished (drew on or found empty; gold: its
+    status is finished), and the stored shapes left out as unusable (domain.stored_rows)."""
     rows = services.store.export_rows(annotator, key_prefix=batch_prefix(batch))
     shapes: dict[tuple[str, str], list[Shape]] = {}
     for row in rows.shapes:
         shape = Shape(row.label, row.kind, row.coords, row.points, row.score)  # type: ignore[arg-type]
         shapes.setdefault((row.image_key, row.annotator), []).append(shape)
-    pairs = set(shapes) | {pair for pair, status in rows.statuses.items() if status in FINISHED}
+    finished = {pair for pair, status in rows.statuses.items() if status in FINISHED}
+    # Gold counts only once finished (accepted by a reviewer, or imported): shapes a
+    # reviewer is still adjudicating are a draft, not ground truth to hand out.
+    pairs = {pair for pair in shapes if not is_gold(pair[1])} | finished
     return shapes, pairs, rows.skipped
 
 

@@ -126,3 +126,12 @@ def test_gold_counts_once_accepted_and_not_while_sent_back(store: AnnotationStor
     assert store.statuses_for("gold") == {}
     reviews.accept("b/6.jpg", "rita")  # nothing drawn: gold says the image is empty
     assert store.statuses_for("gold") == {"b/6.jpg": "empty"}
+
+
+def test_a_new_ranking_drops_the_scores_of_images_it_leaves_out(store: AnnotationStore) -> None:
+    reviews = ReviewStore(store.engine)
+    reviews.save_disagreement({"b/1.jpg": 0.5, "b/2.jpg": 0.4, "c/1.jpg": 0.3}, 0.5)
+    reviews.save_disagreement({"b/1.jpg": 0.1}, 0.5, replace_under="b/")
+    assert reviews.disagreement_of() == {"b/1.jpg": 0.1, "c/1.jpg": 0.3}
+    reviews.save_disagreement({}, 0.5, replace_under="")
+    assert reviews.disagreement_of() == {}
