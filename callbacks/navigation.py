@@ -41,6 +41,7 @@ from storage.images import ROOT_BATCH, batch_prefix, in_batch
 from storage.positions import Place, first_place, place_from_data, settle, step
 from storage.runtime import current, repeat_share
 from workflows.retraining import maybe_retrain
+from workflows.review_queue import rework_notice
 
 chance = random.random  # replaced in tests to make repeats certain
 
@@ -75,6 +76,8 @@ ARRIVAL_OUTPUTS = [
     Output(ids.RETRY, "style"),
     Output(ids.RETRY_TIMER, "disabled"),
     Output(ids.RENDERED, "data"),
+    Output(ids.REWORK_NOTICE, "children"),
+    Output(ids.REWORK_NOTICE, "is_open"),
 ]
 
 
@@ -161,7 +164,15 @@ def arrival(
         render_rows(loaded),
         *render_save_status(loaded),
         _drawn(loaded),
+        *_rework_notice(view, annotator),
     )
+
+
+def _rework_notice(view: dict[str, Any], annotator: Any) -> tuple[object, bool]:
+    """A reviewer's open rework comment for this annotator on this image (issue 14)."""
+    who = None if view.get("repeat") else acting_annotator(annotator)
+    text = rework_notice(current(), view.get("key"), who)
+    return text, bool(text)
 
 
 def _drawn(records: Any) -> dict[str, Any] | None:

@@ -220,8 +220,8 @@ class AnnotationStore:
         tab) is not overwritten: EditConflict, and nothing is written. Rows of other
         annotators are never touched. The image's status becomes 'done' with shapes (not
         gold's: a reviewer's accept finishes gold, storage.review_store).
-        `decisions` (accepted suggestions) are recorded in the same transaction, each only
-        if the shape it names was created by this save.
+        `decisions` are recorded in the same transaction: an accept only if the shape it
+        names was created by this save, a reject always.
         """
         records = list(records)
         for record in records:
@@ -251,8 +251,8 @@ class AnnotationStore:
                     _apply(conn, change, writer)
                     log.shape(change)
                 created = {c.after.id for c in plan.changes if c.before is None and c.after}
-                for decision in decisions:
-                    if decision.shape_id in created:
+                for decision in decisions:  # a reject (a reviewer's verdict) makes no shape
+                    if decision.shape_id in created or decision.action == DECISIONS[1]:
                         log.decision(
                             image_key, annotator, decision.action, **decision.event_values()
                         )

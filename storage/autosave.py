@@ -56,6 +56,7 @@ def save_checked(
     state: RecordsState,
     tab: str | None = None,
     decisions: Sequence[Decision] = (),
+    actor: str | None = None,
 ) -> RecordsState:
     """Save the state's records after the server's checks: the image is still in the
     source, and each record is this image's and annotator's and passes the shape checks
@@ -86,7 +87,9 @@ def save_checked(
             checked = keep_stored(checked, stored)
     except StorageError as exc:
         return replace(state, unsaved=True, error=str(exc), rev=state.rev + 1)
-    saved = autosave(services.store, replace(state, records=checked.records), tab, decisions)
+    saved = autosave(
+        services.store, replace(state, records=checked.records), tab, decisions, actor=actor
+    )
     refusal = checked.message()
     if refusal is None:
         return saved
@@ -102,6 +105,7 @@ def autosave(
     state: RecordsState,
     tab: str | None = None,
     decisions: Sequence[Decision] = (),
+    actor: str | None = None,
 ) -> RecordsState:
     """Save the state's records from browser tab `tab` as they are (callbacks use
     save_checked), with decisions on suggestions in the same transaction. The result holds
@@ -119,6 +123,7 @@ def autosave(
             state.known,
             writer=tab,
             decisions=decisions,
+            actor=actor,  # who made the change, when not the annotator (a reviewer, on gold)
         )
     except EditConflict as conflict:
         try:
