@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import faulthandler
 import logging
+from collections.abc import Callable
 
 import diskcache
 import flask
@@ -16,10 +17,12 @@ from auth.session import viewer
 from components.layout import build_layout
 from config import load_settings
 from deploy_guard import guard_start
+from storage import crops
 from storage.caches import make_caches
 from storage.database_file import database_problem
 from storage.errors import ImageNotFound, SourceUnavailable, UnreadableImage
 from storage.runtime import build_services, current, install
+from storage.thumbnails import Thumbnails
 
 # Source, cache and database trouble is logged as warnings (to stderr: gunicorn's log).
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -98,20 +101,24 @@ IMAGE_TROUBLE = {
 }
 
 
-@server.route("/images/<path:key>")
-def serve_image(key: str) -> flask.Response:
-    """A display rendition of an image in the source: cached, validated by ETag."""
-    images = current().images
+def picture_response(
+    route: str, key: str, etag_of: Callable[[], str], make: Callable[[], tuple[bytes, str]]
+) -> flask.Response:
+    """A picture made from an image in the source (`make` gives bytes and mimetype), cached
+    privately for a day and validated by its ETag; a clear 4xx/503 when the image cannot be
+    had (400 for a region outside it). The details (folder paths, decoder messages) go to
+    the log, never to the browser."""
     try:
-        etag = images.etag(key)
+        etag = etag_of()
         if etag in flask.request.if_none_match:
             response = flask.Response(status=304)
         else:
-            rendition = images.rendition(key)
-            response = flask.Response(rendition.data, mimetype=rendition.mimetype)
+            data, mimetype = make()
+            response = flask.Response(data, mimetype=mimetype)
+    except ValueError as exc:  # a region outside the image (crops)
+        return flask.Response(f"{exc}.", status=400, mimetype="text/plain")
     except (ImageNotFound, UnreadableImage, SourceUnavailable) as exc:
-        # The details (folder paths, decoder messages) go to the log, never to the browser.
-        server.logger.warning("/images/%r: %s", key, exc)
+        server.logger.warning("%s%r: %s", route, key, exc)
         status, text = next(v for k, v in IMAGE_TROUBLE.items() if isinstance(exc, k))
         text = text.format(key=repr(key[:200]))
         return flask.Response(text, status=status, mimetype="text/plain")
@@ -119,6 +126,48 @@ def serve_image(key: str) -> flask.Response:
     response.cache_control.private = True
     response.cache_control.max_age = 86400
     return response
+
+
+@server.route("/images/<path:key>")
+def serve_image(key: str) -> flask.Response:
+    """A display rendition of an image in the source: cached, validated by ETag."""
+    images = current().images
+
+    def make() -> tuple[bytes, str]:
+        rendition = images.rendition(key)
+        return rendition.data, rendition.mimetype
+
+    return picture_response("/images/", key, lambda: images.etag(key), make)
+
+
+@server.route("/thumbs/<path:key>")
+def serve_thumbnail(key: str) -> flask.Response:
+    """The gallery's small rendition of an image: cached, validated by ETag, signed-in only
+    like /images."""
+    thumbs = Thumbnails(current().images)
+
+    def make() -> tuple[bytes, str]:
+        made = thumbs.rendition(key)
+        return made.data, made.mimetype
+
+    return picture_response("/thumbs/", key, lambda: thumbs.etag(key), make)
+
+
+@server.route("/crops/<path:key>")
+def serve_crop(key: str) -> flask.Response:
+    """A small JPEG of an image around ?box=x0,y0,x1,y1 (original pixels, plus a margin),
+    for the label QA grid: cached, validated by ETag, signed-in only like /images."""
+    images = current().images
+    try:
+        box = crops.parse_box(flask.request.args.get("box"))
+    except ValueError as exc:
+        return flask.Response(f"{exc}.", status=400, mimetype="text/plain")
+    return picture_response(
+        "/crops/",
+        key,
+        lambda: crops.crop_tag(images, key, box),
+        lambda: (crops.crop(images, key, box).data, "image/jpeg"),
+    )
 
 
 if __name__ == "__main__":

@@ -54,6 +54,10 @@ EXPIRED_FORM = (
 )
 
 
+# Routes the page fetches itself answer 401 without a session; other pages redirect.
+DATA_PREFIXES = ("/_dash-", "/images/", "/thumbs/", "/crops/")
+
+
 def credential_stamp(account: Account) -> str:
     """A digest of what a session was granted on: a new password or role changes it, which
     ends the sessions opened before. Kept in the sessions table, never in the cookie."""
@@ -215,7 +219,7 @@ def install(
             request.max_content_length = ANONYMOUS_BYTES
             return None
         if not current_user.is_authenticated:
-            if request.method == "GET" and not path.startswith(("/_dash-", "/images/")):
+            if request.method == "GET" and not path.startswith(DATA_PREFIXES):
                 back = request.full_path.rstrip("?")  # the query too
                 return redirect(f"/login?next={quote(back)}")
             return _text("Sign in first: your session has ended or was never opened.", 401)

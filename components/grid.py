@@ -8,6 +8,9 @@ from domain.annotation import BOX_KINDS, Annotation
 from domain.geometry import format_points
 from domain.labels import Label
 
+# AG Grid's options for tables where a click selects one row (no checkboxes).
+SINGLE_ROW_SELECTION = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
+
 _BOX_ROW = "['rect','circle','line'].includes(params.data.kind)"
 
 

@@ -15,7 +15,7 @@ from components.agreement_tab import agreement_tab
 from components.exchange_panel import exchange_panel
 from components.figure import GRAPH_CONFIG
 from components.gallery_tab import gallery_tab
-from components.grid import column_defs
+from components.grid import SINGLE_ROW_SELECTION, column_defs
 from components.qa_tab import qa_tab
 from components.review_tab import review_tab
 from components.suggestions import suggestions_panel
@@ -257,11 +257,7 @@ def _annotate_view(labels: tuple[Label, ...]) -> dbc.Row:
                             "suppressMovable": True,
                         },
                         dashGridOptions={
-                            "rowSelection": {
-                                "mode": "singleRow",
-                                "checkboxes": False,
-                                "enableClickSelection": True,
-                            },
+                            "rowSelection": SINGLE_ROW_SELECTION,
                             "stopEditingWhenCellsLoseFocus": True,
                             "singleClickEdit": False,
                             "localeText": {"noRowsToShow": "Draw a shape on the image"},

@@ -144,3 +144,18 @@ def message(page: Any) -> str:
     """The text of the message banner ('' when hidden)."""
     banner = page.locator("#message")
     return banner.inner_text() if banner.count() and banner.is_visible() else ""
+
+
+def open_signed_in(browser: Any, url: str, name: str, password: str) -> tuple[Any, Any, Any]:
+    """A fresh browser profile signed in through the sign-in form: (context, page, console
+    log); the page is on the app once the header names the account."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    console = ConsoleLog(page)
+    page.goto(url)
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.click("#signin-button")
+    page.wait_for_selector("#signed-in-as")
+    return context, page, console

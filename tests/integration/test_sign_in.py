@@ -81,7 +81,8 @@ def test_without_a_session_pages_redirect_and_data_routes_answer_401(deployment)
         response = anonymous.get(base + path, allow_redirects=False)
         assert response.status_code == 302
         assert response.headers["Location"].endswith(f"/login?next={path}")
-    for path in ("/_dash-layout", "/_dash-dependencies", f"/images/{IMAGE}"):
+    data_routes = ("/_dash-layout", "/_dash-dependencies", f"/images/{IMAGE}", f"/thumbs/{IMAGE}")
+    for path in (*data_routes, f"/crops/{IMAGE}?box=0,0,5,5"):
         response = anonymous.get(base + path, allow_redirects=False)
         assert response.status_code == 401, path
         assert "Sign in first" in response.text

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -257,7 +258,14 @@ def test_the_download_holds_pairwise_and_per_annotator_tables(tmp_path: Path) ->
 
     assert download["filename"] == "concord-agreement-iou0.50.zip"
     archive = zipfile.ZipFile(io.BytesIO(agreement.metrics_archive(data)))
-    assert sorted(archive.namelist()) == ["annotators.csv", "pairwise.csv", "summary.csv"]
+    assert sorted(archive.namelist()) == [
+        "annotators.csv",
+        "pairwise.csv",
+        "report.json",
+        "summary.csv",
+    ]
+    report = json.loads(archive.read("report.json"))
+    assert report["annotators"] == ["alice", "bob", "carol"] and "ranking" not in report
     pairwise = list(csv.DictReader(io.StringIO(archive.read("pairwise.csv").decode())))
     assert list(pairwise[0]) == [
         "iou_threshold", "a", "b", "images", "matched", "drawn_a", "drawn_b",
@@ -331,6 +339,8 @@ def test_the_annotate_view_stays_the_first_tab_with_every_id() -> None:
         ids.AGREEMENT_COMPARE_GRAPH,
         ids.SUGGEST_ACCEPT,
         ids.SUGGEST_REJECT,
+        ids.GALLERY_TILE,
+        ids.QA_CARD,
     )
     missing = {w for w in wanted if w not in found and w not in made_later}
     assert missing == set()
