@@ -17,11 +17,20 @@ from sqlalchemy import Engine, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from domain.annotation import utc_now
+from domain.repeats import REPEAT_SUFFIX
+from domain.sources import is_person
 from domain.status import FINISHED
 from storage.errors import StorageError, database_reason
 from storage.schema import ASSIGNMENTS, STATUSES, as_utc
 
 CLAIM = timedelta(minutes=30)  # how long an unfinished claim lasts (CLAIM_MINUTES)
+
+
+def holds_a_place(annotator: str) -> bool:
+    """True for a person's own first pass: a detector's stored shapes (model:<name>),
+    reviewed gold and a second pass (name#repeat) finish images too, but take no one's
+    place among an image's k annotators."""
+    return is_person(annotator) and not annotator.endswith(REPEAT_SUFFIX)
 
 
 class AssignmentStore:
@@ -48,7 +57,8 @@ class AssignmentStore:
                 )
             )
             for key, who in done:  # finished before assignment was switched on
-                found[key].setdefault(who, None)
+                if holds_a_place(who):
+                    found[key].setdefault(who, None)
         return found
 
     def _own_statuses(self, conn: Any, annotator: str, keys: Sequence[str]) -> dict[str, str]:

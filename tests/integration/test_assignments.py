@@ -67,3 +67,15 @@ def test_finishing_keeps_a_claim_skipping_frees_it_and_claims_expire(
 def test_images_finished_before_assignment_was_switched_on_count(store: AnnotationStore):
     store.set_status(KEYS[0], "old-hand", ImageStatus.DONE)
     assert AssignmentStore(store.engine, per_image=1).claim_first("new", KEYS[:2]) == KEYS[1]
+
+
+def test_a_detector_gold_and_second_passes_take_no_annotators_place(store: AnnotationStore):
+    """Pre-annotation, an accepted review and a repeat finish images too; with k = 2, two
+    people still get each image."""
+    for who in ("model:yolo", "gold", "bob#repeat"):
+        store.set_status(KEYS[0], who, ImageStatus.DONE)
+    store.set_status(KEYS[0], "bob", ImageStatus.DONE)
+    assigned = AssignmentStore(store.engine, per_image=2)
+    assert assigned.holders_of([KEYS[0]]) == {KEYS[0]: {"bob"}}
+    assert assigned.claim_first("alice", KEYS[:1]) == KEYS[0]
+    assert assigned.claim_first("carol", KEYS[:1]) is None  # bob and alice: full
