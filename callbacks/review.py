@@ -1,6 +1,7 @@
 """The Review tab (reviewers; review- ids are role-guarded by the server): the queue of a
-batch, one image's review into gold (saved at once, with versions, undo and history under
-the reviewer's name), the verdicts and the comment thread."""
+batch (people's work only), one image's review into gold (saved at once, with versions,
+undo and history under the reviewer's name; the detectors' shapes shown and takeable beside
+the people's, never in a consensus), the verdicts and the comment thread."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ from domain.sources import GOLD
 from storage.autosave import save_checked
 from storage.errors import EditConflict, NothingToUndo, StorageError
 from storage.images import batch_of, batch_prefix
-from storage.review_reads import people_shapes
+from storage.review_reads import model_shapes, people_shapes
 from storage.runtime import Services, current
 from workflows.review_queue import load_queue, rank_batch
 
@@ -247,11 +248,15 @@ def canvas_of_view(image: Any) -> Canvas | None:
     return Canvas(key, width, height, GOLD)  # type: ignore[arg-type]
 
 
+Shapes = dict[str, tuple[Annotation, ...]]
+
+
 def gold_change(
-    relayout: Any, people: dict[str, tuple[Annotation, ...]], gold: tuple[Annotation, ...]
+    relayout: Any, people: Shapes, gold: tuple[Annotation, ...], models: Shapes | None = None
 ) -> ShapeChange:
-    """A relayout event as a change of gold's shapes only (the people's are not editable)."""
-    change = parse_relayout(relayout, tab.shape_names(people, gold))
+    """A relayout event as a change of gold's shapes only (the people's and the detectors'
+    are not editable)."""
+    change = parse_relayout(relayout, tab.shape_names(people, gold, models))
     mine = {r.id for r in gold}
     return ShapeChange(
         added=change.added,
@@ -279,14 +284,15 @@ def edited_gold(
     now = utc_now()
     new_id: Callable[[], str] = _new_id
     people = people_shapes(services.store, canvas.image_key)
+    models = model_shapes(services.store, canvas.image_key)
     if trigger == ids.REVIEW_GRAPH_EDIT:
-        change = gold_change(event, people, gold)
+        change = gold_change(event, people, gold, models)
         if change.is_empty and not change.problems:
             raise PreventUpdate
         chosen = label if isinstance(label, str) else labels[0].name
         result = apply_shape_change(gold, change, canvas, labels, chosen, now, new_id)
         return result.records, list(result.problems)
-    found = units_of(people, gold)
+    found = units_of(people, gold, models=models)
     if trigger == ids.REVIEW_UNITS:  # a gold label typed in the units table
         problems = []
         for edit in event if isinstance(event, list) else []:
@@ -431,7 +437,8 @@ def undo_gold(services: Services, state: RecordsState, reviewer: str) -> tuple[o
     prevent_initial_call=True,
 )
 def render(gold: Any, label: Any, image: Any) -> tuple[object, ...]:
-    """The figure (everyone's shapes and gold), the units table and the save status."""
+    """The figure (everyone's shapes, the detectors' and gold), the units table, whose
+    shape can be taken, and the save status."""
     from workflows.review_units import units_of
 
     canvas = canvas_of_view(image)
@@ -443,17 +450,22 @@ def render(gold: Any, label: Any, image: Any) -> tuple[object, ...]:
     chosen = label if any(lab.name == label for lab in labels) else labels[0].name
     try:
         people = people_shapes(services.store, state.image_key or "")
+        models = model_shapes(services.store, state.image_key or "")
     except StorageError as exc:
         return no_update, no_update, no_update, no_update, f"Could not read the shapes: {exc}"
-    found = units_of(people, state.records) if canvas is not None else None
-    names = sorted(people)
-    figure = tab.review_figure(image, people, state.records, labels, chosen)
-    rows = tab.unit_rows(found.units, found.extra_gold, names, state.records) if found else []
+    found = units_of(people, state.records, models=models) if canvas is not None else None
+    names, detectors = sorted(people), sorted(models)
+    figure = tab.review_figure(image, people, state.records, labels, chosen, models)
+    rows = (
+        tab.unit_rows(found.units, found.extra_gold, names, state.records, detectors)
+        if found
+        else []
+    )
     return (
         figure,
         rows,
-        tab.unit_columns(names, labels),
-        [{"label": who, "value": who} for who in names],
+        tab.unit_columns(names, labels, detectors),
+        [{"label": who, "value": who} for who in (*names, *detectors)],
         save_text(state),
     )
 

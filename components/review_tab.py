@@ -1,5 +1,6 @@
 """The Review tab (reviewers): the review queue and the review view of one image, with the
-builders of its figure (everyone's shapes, gold editable) and of its grids' rows."""
+builders of its figure (everyone's shapes, the detectors' too, gold editable) and of its
+grids' rows."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ from domain.sources import GOLD
 # each annotator's shapes: a colour and a dash of their own (gold is solid, thick, its label's)
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 DASHES = ("dot", "dash", "dashdot", "longdash", "longdashdot")
+# each detector's (model:<name>) shapes: colours of their own, finely dashed
+MODEL_PALETTE = ("#7f7f7f", "#bcbd22", "#000000", "#393b79", "#8c6d31")
+MODEL_DASH = "3px,2px"
 GOLD_WIDTH = 3
 NOTHING = "—"
 
@@ -241,14 +245,18 @@ def queue_rows(items: Sequence[Any], prefix: str) -> list[dict[str, Any]]:
     ]
 
 
-def unit_columns(annotators: Sequence[str], labels: tuple[Label, ...]) -> list[dict[str, Any]]:
-    """Unit, consensus, support, each annotator's label (fields a0, a1...: a name may hold
-    characters the grid reads as a path), and gold (its label editable)."""
+def unit_columns(
+    annotators: Sequence[str], labels: tuple[Label, ...], models: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Unit, consensus, support (the people's), each person's label, then each detector's
+    (fields a0, a1... and m0, m1...: a name may hold characters the grid reads as a path),
+    and gold (its label editable)."""
     return [
         {"field": "unit", "headerName": "#", "width": 70, "cellDataType": "text"},
         {"field": "consensus", "headerName": "Consensus", "width": 110},
         {"field": "support", "headerName": "Drawn by", "width": 90},
         *({"field": f"a{i}", "headerName": who, "width": 100} for i, who in enumerate(annotators)),
+        *({"field": f"m{i}", "headerName": who, "width": 110} for i, who in enumerate(models)),
         {
             "field": "gold",
             "headerName": "Gold",
@@ -266,8 +274,10 @@ def unit_rows(
     extra_gold: Sequence[Annotation],
     annotators: Sequence[str],
     gold: Sequence[Annotation],
+    models: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """One row per unit, then one per gold shape that stands for no unit ('added')."""
+    """One row per unit, then one per gold shape that stands for no unit ('added'). The
+    support counts people only; a detector's column says what it drew there."""
     labels_of = {g.id: g.label for g in gold}
     rows = []
     for unit in units:
@@ -278,13 +288,16 @@ def unit_rows(
             "consensus": consensus.label if consensus else "(none)",
             "support": f"{consensus.support} of {consensus.of}"
             if consensus
-            else f"{len(unit.members)} of {len(annotators)}",
+            else f"{unit.drawn_by_people} of {len(annotators)}",
             "gold": labels_of.get(unit.gold_id or "", NOTHING),
             "gold_id": unit.gold_id,
         }
         for i, who in enumerate(annotators):
             shape = unit.members.get(who)
             row[f"a{i}"] = shape.label if shape is not None else "missed"
+        for i, who in enumerate(models):
+            shape = unit.members.get(who)
+            row[f"m{i}"] = shape.label if shape is not None else "missed"
         rows.append(row)
     for record in extra_gold:
         rows.append(
@@ -299,19 +312,20 @@ def review_figure(
     gold: Sequence[Annotation],
     labels: tuple[Label, ...],
     label: str,
+    models: Mapping[str, Sequence[Annotation]] | None = None,
 ) -> dict[str, Any]:
-    """The image by URL with every annotator's shapes (not editable; a colour and dash
-    each, named in the legend) and gold's (editable), gold last."""
-    shapes = []
+    """The image by URL with every annotator's shapes, then every detector's (not editable;
+    a colour and dash each, named in the legend), and gold's (editable), gold last."""
+    shapes: list[dict[str, Any]] = []
     legend = []
     for number, (who, records) in enumerate(sorted(people.items())):
         color, dash = PALETTE[number % len(PALETTE)], DASHES[number % len(DASHES)]
-        for record in records:
-            shape = shape_of(record, color)
-            shape.update(editable=False, fillcolor="rgba(0,0,0,0)")
-            shape["line"] = {"color": color, "width": 2, "dash": dash}
-            shapes.append(shape)
+        shapes += _fixed_shapes(records, color, dash)
         legend.append(_legend_entry(who, color, dash))
+    for number, (who, records) in enumerate(sorted((models or {}).items())):
+        color = MODEL_PALETTE[number % len(MODEL_PALETTE)]
+        shapes += _fixed_shapes(records, color, MODEL_DASH)
+        legend.append(_legend_entry(who, color, MODEL_DASH))
     for record in gold:
         color = color_of(record.label, labels)
         shape = shape_of(record, color)
@@ -336,11 +350,25 @@ def review_figure(
     return figure
 
 
+def _fixed_shapes(records: Sequence[Annotation], color: str, dash: str) -> list[dict[str, Any]]:
+    """Someone's shapes as outlines the reviewer cannot move."""
+    shapes = []
+    for record in records:
+        shape = shape_of(record, color)
+        shape.update(editable=False, fillcolor="rgba(0,0,0,0)")
+        shape["line"] = {"color": color, "width": 2, "dash": dash}
+        shapes.append(shape)
+    return shapes
+
+
 def shape_names(
-    people: Mapping[str, Sequence[Annotation]], gold: Sequence[Annotation]
+    people: Mapping[str, Sequence[Annotation]],
+    gold: Sequence[Annotation],
+    models: Mapping[str, Sequence[Annotation]] | None = None,
 ) -> list[str]:
     """The ids of the figure's shapes in figure order (what relayout indices refer to)."""
     names = [r.id for _, records in sorted(people.items()) for r in records]
+    names += [r.id for _, records in sorted((models or {}).items()) for r in records]
     return names + [r.id for r in gold]
 
 

@@ -1,5 +1,6 @@
-"""Adjudication of one image into gold, unit by unit: accept a unit's consensus, take one
-annotator's shape, drop what gold holds there, relabel a gold shape. Pure: records in,
+"""Adjudication of one image into gold, unit by unit: accept a unit's consensus (the
+people's), take one annotator's shape (a person's or a detector's), drop what gold holds
+there, relabel a gold shape. Pure: records in,
 records out; a crafted unit number or shape id raises ReviewError and changes nothing."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime
 from domain.annotation import Annotation
 from domain.errors import ReviewError
 from domain.labels import Label
-from domain.sources import GOLD, HUMAN
+from domain.sources import GOLD, HUMAN, is_model
 
 Records = tuple[Annotation, ...]
 Box = tuple[float, float, float, float]
@@ -30,13 +31,20 @@ class Proposal:
 
 @dataclass(frozen=True)
 class ReviewUnit:
-    """One object of the image as the annotators drew it (analysis.units), its consensus
-    (None when too few drew it) and the id of the gold shape standing for it, if any."""
+    """One object of the image as the annotators drew it (analysis.units), with the
+    detectors' shapes that match it (model:<name> members, never in the consensus), its
+    consensus (None when too few people drew it) and the id of the gold shape standing for
+    it, if any."""
 
     number: int  # 1-based, in the units table
     members: Mapping[str, Annotation] = field(default_factory=dict)
     consensus: Proposal | None = None
     gold_id: str | None = None
+
+    @property
+    def drawn_by_people(self) -> int:
+        """How many people drew it (its detectors left out)."""
+        return sum(1 for who in self.members if not is_model(who))
 
 
 def find_unit(units: Sequence[ReviewUnit], raw: object) -> ReviewUnit:
@@ -108,9 +116,9 @@ def accept_consensus(
 ) -> Records:
     """Gold gets the unit's consensus box and label; raises ReviewError without one."""
     if unit.consensus is None:
+        why = "only a detector drew it" if not unit.drawn_by_people else "too few people drew it"
         raise ReviewError(
-            f"unit {unit.number} has no consensus (too few annotators drew it): take one "
-            "annotator's shape or drop it"
+            f"unit {unit.number} has no consensus ({why}): take one annotator's shape or drop it"
         )
     c = unit.consensus
     wanted = _gold_record(key, c.label, "rect", tuple(c.box), (), now, new_id())
@@ -125,7 +133,8 @@ def take_shape(
     now: datetime,
     new_id: Callable[[], str],
 ) -> Records:
-    """Gold gets a copy of one annotator's shape of the unit (kind, geometry, label)."""
+    """Gold gets a copy of one annotator's shape of the unit (kind, geometry, label): a
+    person's or a detector's; gold's copy is the reviewer's (source "human")."""
     if not isinstance(annotator, str) or not annotator:
         raise ReviewError("choose whose shape to take")
     shape = unit.members.get(annotator)

@@ -1,5 +1,6 @@
-"""What the review queue reads: which people finished which images of a batch, and one
-image's shapes by annotator (people only: not a detector, not gold, not a second pass)."""
+"""What the review queue reads: which people finished which images of a batch, one image's
+shapes by person (not a detector, not gold, not a second pass), and its detectors' shapes
+(shown in the review view beside the people's, never counted with them)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from domain.annotation import Annotation
 from domain.repeats import is_repeat
-from domain.sources import is_person
+from domain.sources import MODEL_PREFIX, is_person
 from domain.status import FINISHED
 from storage.annotation_store import AnnotationStore
 from storage.errors import StorageError, database_reason
-from storage.schema import REWORK, STATUSES
+from storage.schema import ANNOTATIONS, REWORK, STATUSES
 
 
 def counts_as_person(annotator: str) -> bool:
@@ -56,3 +57,21 @@ def people_shapes(store: AnnotationStore, image_key: str) -> dict[str, tuple[Ann
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot read rework requests: {database_reason(exc)}") from None
     return {who: tuple(store.annotations_for(image_key, who)) for who in sorted(people)}
+
+
+def model_shapes(store: AnnotationStore, image_key: str) -> dict[str, tuple[Annotation, ...]]:
+    """model:<name> -> that detector's stored shapes on the image (oldest first), for each
+    detector with shapes there, sorted by name."""
+    column = ANNOTATIONS.c.annotator
+    query = (
+        select(column)
+        .where(ANNOTATIONS.c.image_key == image_key)
+        .where(column.startswith(MODEL_PREFIX, autoescape=True))
+        .distinct()
+    )
+    try:
+        with store.engine.connect() as conn:
+            models = sorted(conn.execute(query).scalars())
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot read the detectors' shapes: {database_reason(exc)}") from None
+    return {who: tuple(store.annotations_for(image_key, who)) for who in models}

@@ -2,7 +2,8 @@
 finished (his shapes stored before the server starts); rita, a reviewer, opens the queue,
 accepts the consensus on one image, fixes a unit of another by taking bob's shape, and
 sends the third back to alice with a comment; alice signs in, reaches it, sees the comment,
-redoes it, and the image is back in rita's queue. Gold is checked in the store and in what
+redoes it, and the image is back in rita's queue. A detector's box on the second image shows
+as its own layer and row, and rita takes it into gold. Gold is checked in the store and in what
 an export of annotator "gold" reads."""
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ BOB = {  # bob's stored boxes: a cat alice agrees with, a dog she calls a cat, a
     TWO: ("dog", (70.0, 70.0, 210.0, 190.0)),
     THREE: ("cat", (300.0, 200.0, 380.0, 280.0)),
 }
+YOLO = "model:yolo"
+YOLO_BOX = (250.0, 30.0, 330.0, 100.0)  # on image two, where nobody drew
 
 
 @pytest.fixture(scope="module")
@@ -170,6 +173,10 @@ def test_a_full_review_accept_fix_send_back_and_redo(browser, review_server) -> 
     wait_until(lambda: "No other image" in page.inner_text("#message"), what="the end")
     assert console.errors == []
     context.close()
+    # a detector's boxes are imported after the people's work (image two only)
+    store = AnnotationStore.from_url(f"sqlite:///{review_server.data_dir / 'annotations.db'}")
+    store.sync_image(TWO, YOLO, [Annotation("yolo-1", TWO, YOLO, "cat", "rect", YOLO_BOX)])
+    store.engine.dispose()
 
     # rita reviews
     context, page, console = signed_in(browser, review_server, "rita")
@@ -215,15 +222,42 @@ def test_a_full_review_accept_fix_send_back_and_redo(browser, review_server) -> 
     wait_until(lambda: [n.split("|")[0] for n in queue_names(page)] == ["img2.jpg", "img3.jpg"])
 
     # the next image: alice says cat, bob says dog; the consensus tie goes to "cat", and
-    # rita fixes the unit by taking bob's shape
+    # rita fixes the unit by taking bob's shape. The detector's box nobody drew is a row of
+    # its own, in its column, with no consensus; rita takes it into gold too.
     page.click("#review-next")
     wait_until(lambda: page.inner_text("#review-title") == TWO, what="the next image")
-    wait_until(lambda: len(units(page)) == 1 and units(page)[0]["a1"] == "dog", what="units")
+    wait_until(lambda: len(units(page)) == 2 and units(page)[0]["a1"] == "dog", what="units")
+    detected = units(page)[1]
+    assert (detected["consensus"], detected["support"], detected["a0"], detected["m0"]) == (
+        "(none)",
+        "0 of 2",
+        "missed",
+        "cat",
+    )
+    wait_until(
+        lambda: (
+            page.evaluate(
+                "() => Array.from(document.querySelectorAll('#review-graph .legendtext'))"
+                ".map(t => t.textContent)"
+            )
+            == ["alice", "bob", YOLO, "gold (solid, in its label's colour; editable)"]
+        ),
+        what="the detector named in the legend",
+    )
+    wait_until(
+        lambda: page.locator("#review-graph .shapelayer path").count() == 3,
+        what="alice's, bob's and the detector's boxes in the figure",
+    )
     select_unit(page, "1")
     page.click("#review-take-who")
     page.get_by_role("option", name="bob", exact=True).click()
     page.click("#review-take")
-    wait_until(lambda: gold_column(page) == ["dog"], what="gold holds bob's dog")
+    wait_until(lambda: gold_column(page) == ["dog", "—"], what="gold holds bob's dog")
+    select_unit(page, "2")
+    page.click("#review-take-who")
+    page.get_by_role("option", name=YOLO, exact=True).click()
+    page.click("#review-take")
+    wait_until(lambda: gold_column(page) == ["dog", "cat"], what="gold holds the model's box")
     page.click("#review-accept")
     wait_until(lambda: "Accepted b/img2.jpg" in page.inner_text("#review-message"))
 
@@ -270,13 +304,15 @@ def test_a_full_review_accept_fix_send_back_and_redo(browser, review_server) -> 
     assert one.coords == pytest.approx((61.0, 59.0, 199.0, 181.0), abs=3)  # the median box
     assert (drawn.label, drawn.kind) == ("dog", "rect")
     assert drawn.coords == pytest.approx((250.0, 200.0, 350.0, 280.0), abs=3)
-    [two] = store.annotations_for(TWO, GOLD)
+    two, detected = store.annotations_for(TWO, GOLD)
     assert (two.label, two.coords) == ("dog", BOB[TWO][1])  # bob's shape, copied
+    assert (detected.label, detected.coords) == ("cat", YOLO_BOX)  # the detector's, copied
     assert {e.actor for e in store.events(ONE, GOLD) + store.events(TWO, GOLD)} == {"rita"}
     exported = store.export_rows(GOLD)
     assert sorted((r.image_key, r.label) for r in exported.shapes) == [
         (ONE, "cat"),
         (ONE, "dog"),
+        (TWO, "cat"),
         (TWO, "dog"),
     ]
     assert exported.statuses == {(ONE, GOLD): "done", (TWO, GOLD): "done"}

@@ -324,3 +324,78 @@ def test_a_failed_gold_save_is_shown_kept_and_saved_by_the_next_change(services)
         ("cat", (11.0, 10.0, 51.0, 50.0)),
         ("dog", (100.0, 90.0, 150.0, 140.0)),
     ]
+
+
+def test_a_detectors_shapes_show_join_units_and_can_be_taken_into_gold(services) -> None:
+    draw(services)
+    yolo = "model:yolo"
+    services.store.sync_image(
+        ONE,
+        yolo,
+        [box(ONE, yolo, "dog", (11, 11, 51, 51)), box(ONE, yolo, "cat", (150, 20, 190, 60), 2)],
+    )
+    image, gold = open_in_review(ONE)
+    figure, rows, columns, who, _ = call(
+        review.render, "review-gold-store.data", gold, "cat", image
+    )
+    shapes = figure["layout"]["shapes"]
+    assert [(s["name"], s["editable"]) for s in shapes[3:]] == [
+        (f"{yolo}-{ONE}-1", False),
+        (f"{yolo}-{ONE}-2", False),
+    ]
+    assert yolo in [t["name"] for t in figure["data"] if t.get("showlegend")]
+    assert [c.get("headerName") for c in columns][3:6] == ["alice", "bob", yolo]
+    # the model's dog-labelled box joins the cat unit without changing its consensus
+    assert [(r["unit"], r["consensus"], r["support"], r["a0"], r["a1"], r["m0"]) for r in rows] == [
+        ("1", "cat", "2 of 2", "cat", "cat", "dog"),
+        ("2", "dog", "1 of 2", "missed", "dog", "missed"),
+        ("3", "(none)", "0 of 2", "missed", "missed", "cat"),
+    ]
+    assert [o["value"] for o in who] == ["alice", "bob", yolo]
+
+    _after, note = act("review-accept-unit", gold, image, "u3")
+    assert "only a detector drew it" in note and gold_of(services, ONE) == []
+    gold, note = act("review-take", gold, image, "u3", who=yolo)
+    assert note is None
+    assert gold_of(services, ONE) == [("cat", (150.0, 20.0, 190.0, 60.0))]
+    assert [(e.actor, e.annotator) for e in services.store.events(ONE, GOLD)] == [("rita", GOLD)]
+    _figure, rows, *_ = call(review.render, "review-gold-store.data", gold, "cat", image)
+    assert [r["gold"] for r in rows] == ["—", "—", "cat"]  # gold stands for the model's row
+
+    # the model's two boxes come before gold in the figure: a move of gold is gold's
+    moved = {"shapes[5].x0": 140}
+    gold = call(
+        review.edit_gold,
+        "review-graph-edit-store.data",
+        moved,
+        *[None] * 6,
+        [],
+        None,
+        "cat",
+        gold,
+        image,
+        "rita",
+        "t",
+    )[0]
+    assert gold_of(services, ONE) == [("cat", (140.0, 20.0, 190.0, 60.0))]
+    with pytest.raises(PreventUpdate):  # the model's shapes cannot be moved
+        call(
+            review.edit_gold,
+            "review-graph-edit-store.data",
+            {"shapes[4].x0": 1},
+            *[None] * 6,
+            [],
+            None,
+            "cat",
+            gold,
+            image,
+            "rita",
+            "t",
+        )
+    assert [r.coords for r in services.store.annotations_for(ONE, yolo)][1] == (150, 20, 190, 60)
+
+    # the queue, its counts and whom an image goes back to stay the people's
+    queue = load_queue(services, "b")
+    assert [(i.key, i.annotators) for i in queue.items][0] == (ONE, ("alice", "bob"))
+    _thread, _status, options, _ = call(review.show_review, "review-changed-store.data", image, 1)
+    assert options == ["alice", "bob"]
