@@ -55,8 +55,9 @@ def test_an_annotator_signs_in_draws_and_sees_names_as_text(browser, signed_serv
     assert page.inner_text("#signed-in-as") == f"Signed in as {SNEAKY} · annotator"
     label_button = page.locator(".label-button, button", has_text=SNEAKY).first
     assert label_button.inner_text().strip().endswith(SNEAKY)
-    # An annotator has no Agreement tab, no export and no name to type.
-    assert page.locator("text=Agreement").count() == 0
+    # An annotator has no Agreement or Review tab, no export and no name to type.
+    tabs = page.locator("a.nav-link").all_inner_texts()
+    assert tabs == ["Annotate", "Gallery", "Label QA"], tabs
     assert page.locator("#exchange-open").count() == 0
     assert page.locator("#name-input").count() == 0
 
