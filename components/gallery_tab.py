@@ -87,7 +87,12 @@ def gallery_tab(viewer: Viewer) -> html.Div:
             ),
             _field(
                 "Shapes of",
-                dcc.Dropdown(id=ids.GALLERY_SHOW, options=[], clearable=True),
+                dcc.Dropdown(
+                    id=ids.GALLERY_SHOW,
+                    options=[],
+                    clearable=True,
+                    placeholder="Everyone or the annotator",
+                ),
                 annotator,
             ),
             html.Div(

@@ -22,11 +22,12 @@ from domain.review import Comment
 from domain.review_actions import ReviewUnit
 from domain.sources import GOLD
 
-# each annotator's shapes: a colour and a dash of their own (gold is solid, thick, its label's)
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+# each annotator's shapes: a colour and a dash of their own (gold is solid, thick, its
+# label's); the first ones are far from the default label colours (domain/labels.py)
+PALETTE = ("#9467bd", "#17becf", "#8c564b", "#bcbd22", "#1f77b4", "#ff7f0e", "#2ca02c")
 DASHES = ("dot", "dash", "dashdot", "longdash", "longdashdot")
 # each detector's (model:<name>) shapes: colours of their own, finely dashed
-MODEL_PALETTE = ("#7f7f7f", "#bcbd22", "#000000", "#393b79", "#8c6d31")
+MODEL_PALETTE = ("#7f7f7f", "#393b79", "#000000", "#8c6d31", "#e377c2")
 MODEL_DASH = "3px,2px"
 GOLD_WIDTH = 3
 NOTHING = "—"
@@ -248,23 +249,29 @@ def queue_rows(items: Sequence[Any], prefix: str) -> list[dict[str, Any]]:
 def unit_columns(
     annotators: Sequence[str], labels: tuple[Label, ...], models: Sequence[str] = ()
 ) -> list[dict[str, Any]]:
-    """Unit, consensus, support (the people's), each person's label, then each detector's
-    (fields a0, a1... and m0, m1...: a name may hold characters the grid reads as a path),
-    and gold (its label editable)."""
+    """Unit, consensus, support (the people's), gold (its label editable; early, so it is
+    in view), each person's label, then each detector's (fields a0, a1... and m0, m1...: a
+    name may hold characters the grid reads as a path)."""
     return [
-        {"field": "unit", "headerName": "#", "width": 70, "cellDataType": "text"},
-        {"field": "consensus", "headerName": "Consensus", "width": 110},
-        {"field": "support", "headerName": "Drawn by", "width": 90},
-        *({"field": f"a{i}", "headerName": who, "width": 100} for i, who in enumerate(annotators)),
-        *({"field": f"m{i}", "headerName": who, "width": 110} for i, who in enumerate(models)),
+        {"field": "unit", "headerName": "#", "width": 45, "cellDataType": "text"},
+        {"field": "consensus", "headerName": "Consensus", "width": 100},
+        {"field": "support", "headerName": "Drawn by", "width": 88},
         {
             "field": "gold",
             "headerName": "Gold",
-            "width": 110,
+            "width": 88,
             "editable": {"function": "params.data.gold_id != null"},
             "cellEditor": "agSelectCellEditor",
             "cellEditorParams": {"values": [label.name for label in labels]},
         },
+        *(
+            {"field": f"a{i}", "headerName": who, "flex": 1, "minWidth": 72}
+            for i, who in enumerate(annotators)
+        ),
+        *(
+            {"field": f"m{i}", "headerName": who, "flex": 1, "minWidth": 100}
+            for i, who in enumerate(models)
+        ),
         {"field": "id", "hide": True},
     ]
 

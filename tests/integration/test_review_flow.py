@@ -123,7 +123,7 @@ def test_unit_actions_save_gold_under_the_reviewers_name_and_undo(services) -> N
         ("1", "cat", "cat", "cat", "—"),
         ("2", "dog", "missed", "dog", "—"),  # one of two suffices with two annotators
     ]
-    assert [c.get("headerName") for c in columns][3:5] == ["alice", "bob"]
+    assert [c.get("headerName") for c in columns][4:6] == ["alice", "bob"]
 
     gold, note = act("review-accept-unit", gold, image, "u1")
     assert note is None
@@ -344,7 +344,7 @@ def test_a_detectors_shapes_show_join_units_and_can_be_taken_into_gold(services)
         (f"{yolo}-{ONE}-2", False),
     ]
     assert yolo in [t["name"] for t in figure["data"] if t.get("showlegend")]
-    assert [c.get("headerName") for c in columns][3:6] == ["alice", "bob", yolo]
+    assert [c.get("headerName") for c in columns][4:7] == ["alice", "bob", yolo]
     # the model's dog-labelled box joins the cat unit without changing its consensus
     assert [(r["unit"], r["consensus"], r["support"], r["a0"], r["a1"], r["m0"]) for r in rows] == [
         ("1", "cat", "2 of 2", "cat", "cat", "dog"),
