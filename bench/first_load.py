@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from bench.common import attempt
+from bench.common import attempt, print_worker_memory
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.servers import free_port, stop_pid
 
@@ -162,6 +162,7 @@ def gunicorn(root: Path, images: Path, data_dir: Path) -> Iterator[str]:
             _wait_until_answers(url + "healthz", process)
             yield url
         finally:
+            print_worker_memory(process.pid, f"gunicorn of {root.name}")
             stop_pid(process)
 
 

@@ -46,7 +46,7 @@ import requests
 from PIL import Image
 from sqlalchemy import insert
 
-from bench.common import attempt
+from bench.common import attempt, print_worker_memory
 from storage.annotation_store import AnnotationStore
 from storage.review_store import ReviewStore
 from storage.schema import ANNOTATIONS, STATUSES
@@ -162,6 +162,7 @@ def gunicorn(env: dict[str, str], data_dir: Path) -> Iterator[str]:
                     time.sleep(0.3)
             yield url
         finally:
+            print_worker_memory(process.pid, "gunicorn")
             stop_pid(process)
 
 

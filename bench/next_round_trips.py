@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import attempt  # noqa: E402
+from bench.common import attempt, print_worker_memory  # noqa: E402
 
 # Measured with this bench on the code before issue 17's change (commit 71b0314), on
 # the same 2-core machine: printed beside each figure of the run.
@@ -317,6 +317,8 @@ def main() -> None:
         try:
             attempt("browser", lambda: browser_part(server.url))
         finally:
+            if server.process is not None:
+                print_worker_memory(server.process.pid, "python app.py")
             server.stop()
         attempt(
             "in-process progress",
