@@ -58,7 +58,10 @@ def gallery_tab(viewer: Viewer) -> html.Div:
     controls = html.Div(
         [
             _field("Batch", dcc.Dropdown(id=ids.GALLERY_BATCH, options=[], clearable=False)),
-            _field("Status", dcc.Dropdown(id=ids.GALLERY_STATUS, options=status, value="")),
+            _field(
+                "Status",
+                dcc.Dropdown(id=ids.GALLERY_STATUS, options=status, value="", clearable=False),
+            ),
             _field("Label present", dcc.Dropdown(id=ids.GALLERY_LABEL, options=[])),
             _field("Annotator", dcc.Dropdown(id=ids.GALLERY_ANNOTATOR, options=[]), annotator),
             _field(

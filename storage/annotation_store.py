@@ -260,6 +260,14 @@ class AnnotationStore:
                     self._set_status_in(
                         conn, image_key, annotator, ImageStatus.DONE if plan.result else None, log
                     )
+                elif plan.changes:  # accepted gold edited since: done or empty, as it is now
+                    now = _locked_status(
+                        conn,
+                        (STATUSES.c.image_key == image_key) & (STATUSES.c.annotator == annotator),
+                    )
+                    if now in FINISHED:
+                        finished = ImageStatus.DONE if plan.result else ImageStatus.EMPTY
+                        self._set_status_in(conn, image_key, annotator, finished, log)
                 log.write(conn)
         except SQLAlchemyError as exc:
             raise SaveFailed(f"the database refused the change: {database_reason(exc)}") from None

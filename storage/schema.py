@@ -52,6 +52,7 @@ ANNOTATIONS = Table(
     Column("writer", String(36), nullable=True),
     Index("ix_annotations_image_annotator", "image_key", "annotator"),
     Index("ix_annotations_annotator", "annotator"),  # exports and imports by annotator
+    Index("ix_annotations_label_image", "label", "image_key"),  # Label QA's pages (0010)
 )
 
 # Image sizes read from headers, by content fingerprint: a new worker (or an import after

@@ -135,3 +135,17 @@ def test_a_new_ranking_drops_the_scores_of_images_it_leaves_out(store: Annotatio
     assert reviews.disagreement_of() == {"b/1.jpg": 0.1, "c/1.jpg": 0.3}
     reviews.save_disagreement({}, 0.5, replace_under="")
     assert reviews.disagreement_of() == {}
+
+
+def test_accepted_gold_edited_to_nothing_says_empty_and_back(store: AnnotationStore) -> None:
+    """After an accept, gold's status follows its shapes: no shape left is 'empty' (the
+    image has no objects), a shape drawn again is 'done'; unaccepted gold gets none."""
+    reviews = ReviewStore(store.engine)
+    store.sync_image("b/7.jpg", "gold", [box("g7", "b/7.jpg", "gold")], actor="rita")
+    reviews.accept("b/7.jpg", "rita")
+    store.sync_image("b/7.jpg", "gold", [], actor="rita")
+    assert store.statuses_for("gold") == {"b/7.jpg": "empty"}
+    store.sync_image("b/7.jpg", "gold", [box("g8", "b/7.jpg", "gold")], actor="rita")
+    assert store.statuses_for("gold") == {"b/7.jpg": "done"}
+    store.sync_image("b/8.jpg", "gold", [box("g9", "b/8.jpg", "gold")], actor="rita")
+    assert "b/8.jpg" not in store.statuses_for("gold")
