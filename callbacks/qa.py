@@ -13,6 +13,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from dash.exceptions import PreventUpdate
 
 from auth.session import acting_annotator, may
+from callbacks.opening import stored_state
 from components import ids
 from components.qa_tab import (
     CARD_CLASS,
@@ -27,6 +28,7 @@ from domain.accounts import Role
 from domain.annotation import Annotation
 from domain.bulk_edit import DELETE, EVERYONE, RELABEL, shown_annotators
 from domain.labels import color_of
+from domain.records_state import state_from_data
 from domain.sources import GOLD, is_gold
 from storage.crops import bounding_box, crop_region
 from storage.errors import StorageError
@@ -128,6 +130,7 @@ def batch_choices(services: Services) -> list[tuple[str, str]]:
     Output(ids.QA_MESSAGE, "children"),
     Output(ids.QA_MESSAGE, "is_open"),
     Output(ids.QA_MESSAGE, "color"),
+    Output(ids.RECORDS, "data", allow_duplicate=True),
     Input(ids.QA_LABEL, "value"),
     Input(ids.QA_WHO, "value"),
     Input(ids.QA_BATCH, "value"),
@@ -139,6 +142,7 @@ def batch_choices(services: Services) -> list[tuple[str, str]]:
     State(ids.QA_SELECTED, "data"),
     State(ids.QA_NEW_LABEL, "value"),
     State(ids.ANNOTATOR, "data"),
+    State(ids.RECORDS, "data"),
     prevent_initial_call=True,
 )
 def qa_page(
@@ -153,9 +157,11 @@ def qa_page(
     selected: Any,
     new_label: Any,
     claimed: Any,
+    records: Any = None,
 ) -> tuple[object, ...]:
     """Run the action asked for (relabel or delete the selected shapes), then show the page
-    of crops again: one answer for both, so the changed shapes leave the page at once."""
+    of crops again: one answer for both, so the changed shapes leave the page at once. The
+    annotate view's records are read again after a change, so going back shows it."""
     actor = acting_annotator(claimed)
     if actor is None or not isinstance(label, str):
         raise PreventUpdate
@@ -163,12 +169,15 @@ def qa_page(
     reviewer = may(Role.REVIEWER)
     trigger = ctx.triggered_id
     message: tuple[object, object, object] = (no_update, no_update, no_update)
+    annotating: object = no_update
     start = offset if isinstance(offset, int) else 0
     if trigger in (ids.QA_RELABEL, ids.QA_DELETE):
         action = RELABEL if trigger == ids.QA_RELABEL else DELETE
         result = bulk_change(services, actor, reviewer, action, new_label, selected)
         color = "success" if result.ok and not result.refused else "warning"
         message = (result.message, True, color if result.ok else "danger")
+        if result.changed:
+            annotating = records_again(records, actor)
     elif trigger == ids.QA_PREV:
         start -= PAGE_SIZE
     elif trigger == ids.QA_NEXT:
@@ -180,12 +189,21 @@ def qa_page(
     try:
         page = shapes_page(services.store.engine, label, scope, start, PAGE_SIZE)
     except StorageError as exc:
-        return (*[no_update] * 6, str(exc), True, "danger")
+        return (*[no_update] * 6, str(exc), True, "danger", annotating)
     cards = [card_of(services, shape) for shape in page.shapes]
     shown = [[shape.id, shape.version] for shape in page.shapes]
     text = page_text(page.total, page.offset, len(page.shapes), label)
     last = page.offset + len(page.shapes) >= page.total
-    return cards, text, page.offset, shown, page.offset == 0, last, *message
+    return cards, text, page.offset, shown, page.offset == 0, last, *message, annotating
+
+
+def records_again(records: Any, actor: str) -> object:
+    """The annotate view's records of the acting person read again from the store (a QA
+    change may have relabelled or deleted them); unsaved ones are left for their retry."""
+    state = state_from_data(records)
+    if state.unsaved or state.image_key is None or state.annotator != actor:
+        return no_update
+    return stored_state(state.image_key, actor, state.rev + 1).to_data()
 
 
 def card_of(services: Services, shape: Annotation) -> object:

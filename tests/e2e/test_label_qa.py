@@ -137,7 +137,11 @@ def test_an_annotator_relabels_two_of_their_boxes_in_one_action(signed_in, serve
         urllib.request.urlopen(server.url.rstrip("/") + crop_src)
     assert refused.value.code == 401
 
-    page.reload()  # the annotate view, opened again, shows the new labels and colours
+    # back on the annotate view, with no reload: the new labels and colours
+    page.click("a.nav-link:has-text('Annotate')")
+    wait_until(lambda: sorted(r["label"] for r in rows(page)) == ["animal", "animal", "person"])
+    wait_until(lambda: sorted(shape_strokes(page)).count(ANIMAL) == 2, what="recoloured")
+    page.reload()  # and after a reload too
     wait_for_image(page)
     wait_until(lambda: sorted(r["label"] for r in rows(page)) == ["animal", "animal", "person"])
     assert sorted(shape_strokes(page)).count(ANIMAL) == 2

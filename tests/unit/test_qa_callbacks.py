@@ -7,6 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from dash import no_update
 from dash.exceptions import PreventUpdate
 from sqlalchemy import insert
 
@@ -16,6 +17,7 @@ from components import ids
 from components.qa_tab import PAGE_SIZE
 from domain.accounts import Account, Role
 from domain.annotation import Annotation
+from domain.records_state import RecordsState, state_from_data
 from storage.annotation_store import _values
 from storage.runtime import Services
 from storage.schema import ANNOTATIONS
@@ -54,9 +56,13 @@ def signed_in(monkeypatch: pytest.MonkeyPatch):
     return as_
 
 
-def page(trigger: str, label="car", who="*", batch="*", offset=0, selected=None, new=None):
+def page(
+    trigger: str, label="car", who="*", batch="*", offset=0, selected=None, new=None, records=None
+):
     return call(
-        qa.qa_page, trigger, label, who, batch, 1, 1, 1, 1, offset, selected, new, "claimed"
+        qa.qa_page,
+        trigger,
+        *(label, who, batch, 1, 1, 1, 1, offset, selected, new, "claimed", records),
     )
 
 
@@ -76,7 +82,7 @@ def test_a_reviewer_pages_through_everyones_shapes(services, signed_in):
     cards, text, offset, shown, prev_off, next_off, *_ = page(f"{ids.QA_LABEL}.value")
     assert len(cards) == PAGE_SIZE and text == f"1-{PAGE_SIZE} of 51 shapes labelled car"
     assert (prev_off, next_off) == (True, False)
-    cards, text, offset, *_, prev_off, next_off, _m, _o, _c = page(
+    cards, text, offset, *_, prev_off, next_off, _m, _o, _c, _r = page(
         f"{ids.QA_NEXT}.n_clicks", offset=0
     )
     assert offset == PAGE_SIZE and len(cards) == 3 and (prev_off, next_off) == (False, True)
@@ -90,14 +96,14 @@ def test_a_reviewer_pages_through_everyones_shapes(services, signed_in):
 def test_a_crafted_relabel_of_someone_elses_shape_is_refused(services, signed_in):
     signed_in("bob", Role.ANNOTATOR)
     result = page(RELABEL, selected={"a00": 1, "b1": 1}, new="bike")
-    message, is_open, color = result[-3:]
+    message, is_open, color = result[-4:-1]
     assert is_open and color == "warning"
     assert message.startswith("Relabelled 1 shape to bike. Not changed (1): img01.jpg: not yours")
     assert services.store.annotations_for("img01.jpg", "alice")[0].label == "car"
     assert card_ids(result[0]) == []  # bob's only car is a bike now: it left the page
 
     refused = page(RELABEL, selected={"a00": 1}, new="lorry")
-    assert refused[-3:] == (
+    assert refused[-4:-1] == (
         "Nothing changed: label 'lorry' is not one of the project's labels (car, bike).",
         True,
         "danger",
@@ -120,3 +126,21 @@ def test_the_tab_lists_old_labels_and_limits_an_annotator_to_themselves(services
     assert opened[4] is False
     with pytest.raises(PreventUpdate):  # another tab opened: nothing is read
         call(qa.open_qa, "page-tabs.active_tab", ids.TAB_ANNOTATE, position, None, None, None, None)
+
+
+def test_the_annotate_view_is_given_the_relabelled_shapes(services, signed_in):
+    """Going back to Annotate after a relabel shows the new label, not the one the browser
+    kept; unsaved records there are left alone (their own retry saves them)."""
+    signed_in("bob", Role.ANNOTATOR)
+    key = services.store.export_rows("bob").shapes[0].image_key
+    opened = RecordsState(key, "bob", tuple(services.store.annotations_for(key, "bob")))
+    result = page(RELABEL, selected={"b1": 1}, new="bike", records=opened.to_data())
+    again = state_from_data(result[-1])
+    assert [r.label for r in again.records] == ["bike", "truck"] and not again.unsaved
+    assert again.rev == opened.rev + 1  # a new revision: the figure and grid redraw
+
+    unsaved = RecordsState(key, "bob", opened.records, unsaved=True)
+    result = page(RELABEL, selected={"b1": 2}, new="car", records=unsaved.to_data())
+    assert result[-1] is no_update
+    paged = page(f"{ids.QA_NEXT}.n_clicks", records=opened.to_data())
+    assert paged[-1] is no_update  # paging changes nothing: nothing to read again
