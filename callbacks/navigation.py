@@ -143,8 +143,8 @@ def arrival(
     except PreventUpdate:  # a remembered image that left: the next move settles it
         return (no_update,) * len(ARRIVAL_OUTPUTS)
     loaded = load_records(view, annotator, records, tab)
-    try:
-        bars, counts = show_progress(None, annotator, position)
+    try:  # counted as far as listed: listing more waits until the image is shown
+        bars, counts = show_progress(None, annotator, position, pages=0)
     except PreventUpdate:
         bars, counts = no_update, no_update
     selector = batch_options(position) if lists else (no_update,) * 4
@@ -523,6 +523,26 @@ clientside_callback(
 )
 
 
+# A batch still being counted ("4,000+ images"): once a move has shown its image, one more
+# request lists a few more pages of it (refresh_progress), off the move's path; once per
+# image, so the answer does not ask again.
+clientside_callback(
+    """function(text, position, asked) {
+        const dc = window.dash_clientside;
+        const key = position && position.key;
+        if (typeof text !== "string" || text.indexOf("+ images") < 0) {
+            return dc.no_update;
+        }
+        return asked && asked.counting === key ? dc.no_update : {counting: key, at: Date.now()};
+    }""",
+    Output(ids.PROGRESS_ASK, "data", allow_duplicate=True),
+    Input(ids.PROGRESS_TEXT, "children"),
+    State(ids.POSITION, "data"),
+    State(ids.PROGRESS_ASK, "data"),
+    prevent_initial_call=True,
+)
+
+
 @callback(
     Output(ids.PROGRESS, "children", allow_duplicate=True),
     Output(ids.PROGRESS_TEXT, "children", allow_duplicate=True),
@@ -533,15 +553,19 @@ clientside_callback(
 )
 def refresh_progress(ask: Any, annotator: str | None, position: Any) -> tuple[object, str]:
     """The progress bar again, after shapes were saved on an image without any, or the
-    last ones deleted (moves send it with the move)."""
+    last ones deleted (moves send it with the move), or to count more of a huge batch."""
     return show_progress(ask, annotator, position)
 
 
 def show_progress(
-    _records: Any, annotator: str | None, position: dict[str, Any] | None
+    _records: Any,
+    annotator: str | None,
+    position: dict[str, Any] | None,
+    pages: int | None = None,
 ) -> tuple[object, str]:
     """A stacked bar of done / empty / skipped images of this batch for this annotator,
-    from the store's per-batch counts (never a listing of every status)."""
+    from the store's per-batch counts (never a listing of every status); a batch not yet
+    listed to its end is listed `pages` (PROGRESS_PAGES) more pages first."""
     batch, _, _ = place_from_data(position)
     annotator = acting_annotator(annotator)
     if not annotator or batch is None:
@@ -549,7 +573,8 @@ def show_progress(
     services = current()
     try:
         # A huge batch is counted a few pages per update, never in one long listing.
-        total, final = services.images.catalog.extend(batch, PROGRESS_PAGES)
+        more = PROGRESS_PAGES if pages is None else pages
+        total, final = services.images.catalog.extend(batch, more)
         counts = services.store.progress_counts(annotator, batch)
     except StorageError as exc:
         return no_update, f"Progress unavailable: {exc}"

@@ -10,6 +10,7 @@ from dash import Patch, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks import annotations, identity, navigation, views
+from components import ids
 from domain.records_state import state_from_data
 from domain.status import ImageStatus
 from storage.images import batch_of
@@ -358,3 +359,18 @@ def test_progress_of_a_huge_batch_is_counted_a_few_pages_per_update(batches, mon
         f"0 of {count}+ images done" for count in (1, 2, 3)
     ]
     assert progress_text().startswith("0 of 4 images done")
+
+
+def test_a_move_counts_a_huge_batch_only_as_far_as_listed(batches, monkeypatch):
+    """The move's answer waits for no listing: its progress says 'N+' from the pages listed
+    so far, and the request that follows (refresh_progress) lists a few more."""
+    monkeypatch.setattr(batches.images.catalog, "page_size", 1)  # four pages for "north"
+    monkeypatch.setattr(navigation, "PROGRESS_PAGES", 2)
+    position = {"batch": "north", "key": "north/img01.jpg", "index": 0}
+    arrived = call(navigation.arrival, "next.n_clicks", position, "alice", None, None, None, False)
+    text = arrived[[o.component_id for o in navigation.ARRIVAL_OUTPUTS].index(ids.PROGRESS_TEXT)]
+    assert text.startswith("0 of 1+ images done")  # only the page the image is on
+    _bars, more = call(
+        navigation.refresh_progress, "progress-ask-store.data", {}, "alice", position
+    )
+    assert more.startswith("0 of 4 images done")  # the prefetch listed 2 more, this the last
