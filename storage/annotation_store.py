@@ -45,9 +45,9 @@ from storage.errors import (
 from storage.history import Event, EventLog, event_of, events_query, last_undoable
 from storage.migrate import upgrade
 from storage.renditions import ImageInfo
-from storage.review_store import close_rework_in
 from storage.schema import ACTIVE_TIMES, ANNOTATIONS, IMAGE_SIZES, STATUSES, as_utc
 from storage.status_counts import count_changes, read_counts
+from storage.status_writes import close_rework_in, locked_status, put_status
 
 
 def make_engine(url: str) -> Engine:
@@ -261,7 +261,7 @@ class AnnotationStore:
                         conn, image_key, annotator, ImageStatus.DONE if plan.result else None, log
                     )
                 elif plan.changes:  # accepted gold edited since: done or empty, as it is now
-                    now = _locked_status(
+                    now = locked_status(
                         conn,
                         (STATUSES.c.image_key == image_key) & (STATUSES.c.annotator == annotator),
                     )
@@ -282,7 +282,7 @@ class AnnotationStore:
         log: EventLog,
     ) -> None:
         key = (STATUSES.c.image_key == image_key) & (STATUSES.c.annotator == annotator)
-        current = _locked_status(conn, key)
+        current = locked_status(conn, key)
         if status is None:
             if current == ImageStatus.DONE:  # shapes all deleted: no longer done
                 conn.execute(delete(STATUSES).where(key))
@@ -573,7 +573,7 @@ class AnnotationStore:
                             after=past_event.after,
                         )
                 if plan.status[0]:
-                    _put_status(conn, image_key, annotator, plan.status[1], log)
+                    put_status(conn, image_key, annotator, plan.status[1], log)
                 log.write(conn)
                 after = conn.execute(
                     _rows().where(mine).order_by(ANNOTATIONS.c.created_at, ANNOTATIONS.c.id)
@@ -713,37 +713,6 @@ def _apply(conn: Any, change: ShapeChange, writer: str | None = None) -> None:
         done = conn.execute(update(ANNOTATIONS).where(same).values(values))
     if done.rowcount != 1:
         raise EditConflict(_conflict_message(("a shape was changed in another tab or window",)))
-
-
-def _put_status(
-    conn: Any, image_key: str, annotator: str, status: str | None, log: EventLog
-) -> None:
-    """Set (or with None clear) a status whatever it is now, as undo puts one back."""
-    key = (STATUSES.c.image_key == image_key) & (STATUSES.c.annotator == annotator)
-    current = _locked_status(conn, key)
-    if current == status:
-        return
-    conn.execute(delete(STATUSES).where(key))
-    if status is not None:
-        conn.execute(
-            insert(STATUSES).values(
-                image_key=image_key, annotator=annotator, status=status, updated_at=utc_now()
-            )
-        )
-    count_changes(conn, [(image_key, annotator, current, status)])
-    log.status(image_key, annotator, current, status)
-    settle_claim(conn, image_key, annotator, status)
-    close_rework_in(conn, image_key, annotator, status)
-
-
-def _locked_status(conn: Any, key: Any) -> str | None:
-    """The status now, read under a write lock held until the transaction ends, so a
-    concurrent change waits and the counts move by what really changed. PostgreSQL locks
-    the row; SQLite's driver begins its transaction at the first write only, so a write
-    that changes nothing comes first and takes the database's one write lock."""
-    if conn.dialect.name == "sqlite":
-        conn.execute(update(STATUSES).where(key).values(status=STATUSES.c.status))
-    return conn.execute(select(STATUSES.c.status).where(key).with_for_update()).scalar()
 
 
 def _conflict_message(conflicts: Sequence[str]) -> str:

@@ -20,7 +20,7 @@ from domain.annotation import utc_now
 from domain.errors import ReviewError
 from domain.review import Comment, Review, ReviewStatus, Rework, clean_comment
 from domain.sources import GOLD
-from domain.status import FINISHED, ImageStatus
+from domain.status import ImageStatus
 from storage.errors import SaveFailed, StorageError, database_reason
 from storage.history import EventLog
 from storage.schema import (
@@ -30,47 +30,18 @@ from storage.schema import (
     IMAGE_DISAGREEMENT,
     REVIEWS,
     REWORK,
-    STATUSES,
     as_utc,
 )
-from storage.status_counts import count_changes
+from storage.status_writes import put_status
 
 CHUNK = 500  # keys per IN (...) query
-
-
-def close_rework_in(conn: Any, image_key: str, annotator: str, status: str | None) -> None:
-    """In a status change's transaction: finishing an image closes the annotator's open
-    rework request on it (their new pass is then reviewed again)."""
-    if status not in FINISHED:
-        return
-    conn.execute(
-        update(REWORK)
-        .where(
-            REWORK.c.image_key == image_key,
-            REWORK.c.annotator == annotator,
-            REWORK.c.done_at.is_(None),
-        )
-        .values(done_at=utc_now())
-    )
 
 
 def _put_gold_status(conn: Any, image_key: str, status: str | None, log: EventLog) -> None:
     """Gold counts for an image (scores against gold, exports) while its status is
     finished: an accept sets it (done, or empty when gold has no shape), a send-back or a
     reopened review clears it."""
-    own = (STATUSES.c.image_key == image_key) & (STATUSES.c.annotator == GOLD)
-    before = conn.execute(select(STATUSES.c.status).where(own)).scalar()
-    if before == status:
-        return
-    conn.execute(delete(STATUSES).where(own))
-    if status is not None:
-        conn.execute(
-            insert(STATUSES).values(
-                image_key=image_key, annotator=GOLD, status=status, updated_at=utc_now()
-            )
-        )
-    count_changes(conn, [(image_key, GOLD, before, status)])
-    log.status(image_key, GOLD, before, status)
+    put_status(conn, image_key, GOLD, status, log)
 
 
 def _review_of(row: Any) -> Review:
@@ -253,12 +224,7 @@ class ReviewStore:
         if not conn.execute(update(REWORK).where(mine).values(values)).rowcount:
             conn.execute(insert(REWORK).values(image_key=image_key, annotator=annotator, **values))
         log.decision(image_key, annotator, "rework", after={"comment": text})
-        own = (STATUSES.c.image_key == image_key) & (STATUSES.c.annotator == annotator)
-        before = conn.execute(select(STATUSES.c.status).where(own)).scalar()
-        if before is not None:  # back in their queue: no longer done by them
-            conn.execute(delete(STATUSES).where(own))
-            count_changes(conn, [(image_key, annotator, before, None)])
-            log.status(image_key, annotator, before, None)
+        put_status(conn, image_key, annotator, None, log)  # back in their queue
         # With k per image, the slot stays theirs while they redo it (no expiry).
         conn.execute(
             update(ASSIGNMENTS)
