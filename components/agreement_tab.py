@@ -20,7 +20,7 @@ from dash import dcc, html
 from plotly.subplots import make_subplots
 
 from components import ids
-from components.figure import image_figure, rgba, shape_of
+from components.figure import image_figure, legend_entry, rgba, shape_of
 from components.grid import SINGLE_ROW_SELECTION
 from components.plot_text import plot_text
 from domain.annotation import Annotation
@@ -560,17 +560,7 @@ def comparison_figure(
     )
     for name in shown:  # legend keys only: shapes have no legend of their own
         color, dash = style_of(name, annotators)
-        figure["data"].append(
-            {
-                "type": "scatter",
-                "x": [None],
-                "y": [None],
-                "mode": "lines",
-                "name": plot_text(name),
-                "line": {"color": color, "dash": dash, "width": 2},
-                "hoverinfo": "skip",
-            }
-        )
+        figure["data"].append(legend_entry(name, color, dash))
     return figure
 
 

@@ -159,3 +159,17 @@ def base_trace(width: int, height: int) -> dict[str, Any]:
         "hoverinfo": "skip",
         "showlegend": False,
     }
+
+
+def legend_entry(name: str, color: str, dash: str) -> dict[str, Any]:
+    """An empty line trace: a legend key naming whose shapes are drawn in this colour and
+    dash (layout shapes have no legend of their own)."""
+    return {
+        "type": "scatter",
+        "x": [None],
+        "y": [None],
+        "mode": "lines",
+        "name": plot_text(name),
+        "line": {"color": color, "dash": dash, "width": 2},
+        "hoverinfo": "skip",
+    }

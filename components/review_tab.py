@@ -13,9 +13,8 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
-from components.figure import GRAPH_CONFIG, image_figure, newshape_for, shape_of
+from components.figure import GRAPH_CONFIG, image_figure, legend_entry, newshape_for, shape_of
 from components.grid import SINGLE_ROW_SELECTION
-from components.plot_text import plot_text
 from domain.annotation import Annotation
 from domain.labels import Label, color_of
 from domain.review import Comment
@@ -380,17 +379,8 @@ def shape_names(
 
 
 def _legend_entry(name: str, color: str, dash: str) -> dict[str, Any]:
-    """An empty line trace: the legend names whose shapes are drawn how."""
-    return {
-        "type": "scatter",
-        "x": [None],
-        "y": [None],
-        "mode": "lines",
-        "name": plot_text(name),
-        "line": {"color": color, "dash": dash, "width": 2},
-        "hoverinfo": "skip",
-        "showlegend": True,
-    }
+    """A legend key, shown even when it is the figure's only trace."""
+    return {**legend_entry(name, color, dash), "showlegend": True}
 
 
 def thread(comments: Sequence[Comment]) -> object:
