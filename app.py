@@ -13,8 +13,9 @@ from dash import CeleryManager, Dash, DiskcacheManager
 import callbacks  # noqa: F401  (registers every @callback)
 import delivery
 from auth import web as sign_in
+from auth.project_access import enterable, page_param
 from auth.session import viewer
-from components.layout import build_layout
+from components.layout import PageProject, build_layout, no_project_page
 from config import load_settings
 from deploy_guard import guard_start
 from storage import crops
@@ -23,6 +24,7 @@ from storage.database_file import database_problem
 from storage.errors import ImageNotFound, SourceUnavailable, UnreadableImage
 from storage.runtime import build_services, current, install
 from storage.thumbnails import Thumbnails
+from uploads_web import install_upload_routes
 
 # Source, cache and database trouble is logged as warnings (to stderr: gunicorn's log).
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -68,11 +70,29 @@ delivery.install(server)
 caches = make_caches(server, settings)
 install(build_services(settings, *caches))
 sign_in.install(server, settings, current().accounts)
+install_upload_routes(server)  # images uploaded from the browser (uploads_web.py)
 
 
 def serve_layout() -> object:
-    """The page for whoever asks: parts a role may not use are left out."""
-    return build_layout(settings.labels, viewer())
+    """The page for whoever asks, in the project its address names (auth/project_access.py
+    chose it, or the viewer's first): parts their role there may not use are left out."""
+    if not flask.has_request_context() or "concord_project" not in flask.g:
+        return build_layout(current().settings.labels, viewer())  # Dash checking the layout
+    project = flask.g.concord_project
+    note = flask.g.get("concord_project_note", "")
+    if project is None:
+        return no_project_page(viewer(), note)
+    services = current()
+    choices = tuple((p.slug, p.name) for p, _ in enterable(services.projects.all()))
+    page = PageProject(
+        project.slug,
+        project.name,
+        choices,
+        note,
+        image=page_param("image"),
+        members_upload=project.members_upload,
+    )
+    return build_layout(services.settings.labels, viewer(), page)
 
 
 app.layout = serve_layout

@@ -8,11 +8,18 @@ python cli.py train [--precision 0.9] [--json]
 python cli.py history --out events.csv [--annotator NAME] [--batch NAME]
 python cli.py migrate
 python cli.py add-user NAME --role ROLE [--file USERS_FILE] [--password-stdin] [--env]
+python cli.py projects list | show SLUG | create --slug S --name N --source FOLDER_OR_S3
+    --labels a,b [--per-image K] [--claim-minutes M] [--repeat-percent P]
+    [--suggestions auto|on|off] [--open-to-all] [--member NAME:ROLE ...]
+
+`--project SLUG` (before or after the command) works in that project; the default is the
+first project. migrate, add-user and projects serve the whole deployment.
 
 Exit codes: 0 done; 1 with a one-line `error: ...` on stderr, for expected failures
 (bad input, configuration, storage) and unexpected ones alike (`error: unexpected
-ValueError: ...`); 2 for bad arguments (argparse). `python cli.py --traceback COMMAND ...`
-lets an unexpected exception through with its traceback, for a bug report.
+ValueError: ...`); 2 for bad arguments (argparse, an unknown --project, a project that
+cannot be made as asked). `python cli.py --traceback COMMAND ...` lets an unexpected
+exception through with its traceback, for a bug report.
 
 Only light modules are imported here, so `--help` starts fast: each run_* function
 imports the heavy ones it needs (storage and SQLAlchemy, analysis and numpy, workflows).
@@ -33,12 +40,15 @@ from typing import TYPE_CHECKING, Any
 from config import ConfigError, load_settings
 from domain.accounts import ROLE_NAMES, Account, account_name, parse_role, users_env_entry
 from domain.errors import DomainError
+from domain.projects import FIRST_PROJECT_ID, SUGGESTION_MODES
 from formats.model import FormatError
 from formats.registry import CODECS, FORMAT_NAMES
 from formats.resolve import ImportRejected
 from storage.errors import StorageError
 
 if TYPE_CHECKING:
+    from domain.labels import Label
+    from domain.projects import Project
     from storage.runtime import Services
 
 FORMATS_HELP = "; ".join(f"{name}: {codec.title}" for name, codec in CODECS.items())
@@ -48,13 +58,35 @@ DEFAULT_IMPORT_ANNOTATOR = "import"
 
 
 class CliError(Exception):
-    """A one-line reason to stop with a non-zero exit code."""
+    """A one-line reason to stop with a non-zero exit code (1, or 2 for bad arguments)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _services() -> Services:
-    from storage.runtime import build_services
+    """The services of the project the command works in (--project; default the first)."""
+    from storage.runtime import current
 
-    return build_services(load_settings())
+    return current()
+
+
+def check_project(slug: str) -> str:
+    """The slug of an existing project, or CliError (exit code 2) naming the known ones."""
+    from storage.runtime import first_services
+
+    projects = first_services().projects
+    projects.forget_cached()
+    wanted = slug.strip().lower()
+    if projects.find(wanted) is None:
+        known = ", ".join(p.slug for p in projects.all())
+        raise CliError(
+            f"there is no project called {slug[:40]!r}; the projects are: {known} "
+            "(python cli.py projects list)",
+            code=2,
+        )
+    return wanted
 
 
 def read_path(path: Path) -> bytes | dict[str, bytes]:
@@ -380,11 +412,41 @@ def run_migrate(_args: argparse.Namespace) -> str:
     engine = make_engine(load_settings().database_url)
     try:
         done = upgrade(engine)
+        lines = [
+            f"database migrated to revision {done.after} (newest)"
+            if done.changed
+            else f"database already at revision {done.after} (newest)"
+        ]
+        lines += migrate_projects(engine, done.after)
     finally:
         engine.dispose()
-    if done.changed:
-        return f"database migrated to revision {done.after} (newest)"
-    return f"database already at revision {done.after} (newest)"
+    return "\n".join(lines)
+
+
+def records_place(engine: Any, project_id: int) -> str:
+    """Where a project's records are kept, in words."""
+    from storage.project_space import schema_name, sqlite_space_file
+
+    if project_id == FIRST_PROJECT_ID:
+        return "the main database"
+    if engine.dialect.name == "postgresql":
+        return f"schema {schema_name(project_id)}"
+    return f"file {sqlite_space_file(engine, project_id).name}"
+
+
+def migrate_projects(engine: Any, head: str) -> list[str]:
+    """Bring every project's space to the newest revision; a line per project."""
+    from storage.project_space import prepare_space
+    from storage.project_store import ProjectStore
+
+    lines = []
+    for project in ProjectStore(engine).all():
+        space = prepare_space(engine, project.id)
+        if space is not engine and engine.dialect.name == "sqlite":
+            space.dispose()
+        where = records_place(engine, project.id)
+        lines.append(f"project {project.slug} (id {project.id}): at revision {head}, in {where}")
+    return lines
 
 
 def read_new_password(from_stdin: bool) -> str:
@@ -414,6 +476,127 @@ def run_add_user(args: argparse.Namespace) -> str:
     return f"{'added' if added else 'updated'} {name} ({role.value}) in {users_file}"
 
 
+def _members_text(project: Project) -> str:
+    named = ", ".join(f"{m.account} ({m.role.value})" for m in project.members)
+    if project.open_to_all:
+        return f"open to all{'; ' + named if named else ''}"
+    return named or "none"
+
+
+def _table(rows: Sequence[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        + "  "
+        + row[-1]
+        for row in rows
+    )
+
+
+def run_projects_list(_args: argparse.Namespace) -> str:
+    """Every project: slug, name, image source, how many labels, members."""
+    from storage.runtime import first_services
+
+    services = first_services()
+    environment_labels = len(services.hub.settings.labels if services.hub else ())
+    rows = [("slug", "name", "image source", "labels", "members")]
+    for project in services.projects.all():
+        labels = (
+            str(len(project.labels))
+            if project.labels is not None
+            else f"{environment_labels} (environment)"
+        )
+        source = project.image_source or "(environment)"
+        rows.append((project.slug, project.name, source, labels, _members_text(project)))
+    return _table(rows)
+
+
+def _label_names(labels: Sequence[Label]) -> str:
+    """Label names, the retired ones marked."""
+    return ", ".join(f"{x.name} (retired)" if x.retired else x.name for x in labels)
+
+
+def _own(value: object, shown: str) -> str:
+    """A setting as shown: the environment's when the project leaves it unset."""
+    return shown if value is not None else f"{shown} (environment)"
+
+
+def run_projects_show(args: argparse.Namespace) -> str:
+    """One project's settings in force (the environment's filled in) and its members."""
+    from storage.runtime import first_services, project_settings
+
+    services = first_services()
+    slug = check_project(args.slug)
+    project = services.projects.find(slug)
+    assert project is not None and services.hub is not None
+    settings = project_settings(services.hub.settings, project)
+    per_image = settings.annotators_per_image
+    source = settings.image_source
+    if project.image_source is not None and not source.startswith("s3://"):
+        source = f"{project.image_source} (folder {source})"
+    members = "\n".join(f"    {m.account}: {m.role.value}" for m in project.members)
+    lines = [
+        f"project {project.slug} (id {project.id}, version {project.version}): {project.name}",
+        f"  image source: {_own(project.image_source, source)}",
+        "  labels: " + _own(project.labels, _label_names(settings.labels)),
+        "  annotators per image: "
+        + _own(
+            project.annotators_per_image,
+            f"{per_image}" if per_image else "0 (everyone sees every image)",
+        ),
+        f"  claim minutes: {_own(project.claim_minutes, str(settings.claim_minutes))}",
+        f"  repeat percent: {_own(project.repeat_percent, str(settings.repeat_percent))}",
+        f"  suggestions: {_own(project.suggestions, settings.suggestions)}",
+        f"  open to all accounts: {'yes' if project.open_to_all else 'no'}",
+        f"  members may upload images: {'yes' if project.members_upload else 'no'}",
+        f"  records: in {records_place(services.projects.engine, project.id)}",
+        f"  members: {len(project.members) or 'none'}",
+    ]
+    return "\n".join(lines + ([members] if members else []))
+
+
+def member_rows(given: Sequence[str]) -> list[dict[str, str]]:
+    """{account, role} rows from NAME:ROLE words (the role defaults to annotator)."""
+    rows = []
+    for word in given:
+        account, _, role = word.partition(":")
+        rows.append({"account": account.strip(), "role": role.strip() or "annotator"})
+    return rows
+
+
+def run_projects_create(args: argparse.Namespace) -> str:
+    """Make a project: checked whole first, then stored with its folder and space."""
+    from storage.runtime import first_services
+    from workflows.projects import create_project
+
+    services = first_services()
+    form: dict[str, object] = {
+        "slug": args.slug,
+        "name": args.name,
+        "image_source": args.source,
+        "labels": args.labels,
+        "annotators_per_image": args.per_image,
+        "claim_minutes": args.claim_minutes,
+        "repeat_percent": args.repeat_percent,
+        "suggestions": args.suggestions,
+        "open_to_all": args.open_to_all,
+        "members_upload": args.members_upload,
+        "members": member_rows(args.member or ()),
+    }
+    try:
+        made = create_project(services, form)
+    except DomainError as exc:
+        raise CliError(f"project not made: {exc}", code=2) from None
+    source = made.image_source or ""
+    if not source.startswith("s3://") and services.hub is not None:
+        source = f"{services.hub.settings.image_root / source} (put the images there)"
+    where = records_place(services.projects.engine, made.id)
+    return (
+        f"created project {made.slug} (id {made.id}): {made.name}; images from {source}; "
+        f"{len(made.labels or ())} label(s); {len(made.members)} member(s); records in {where}"
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser, with a sub-command per task."""
     main = argparse.ArgumentParser(
@@ -426,10 +609,23 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="let an unexpected error through with its Python traceback (for a bug report)",
     )
+    main.add_argument(
+        "--project",
+        metavar="SLUG",
+        help="the project to work in (default: the first project); see `projects list`",
+    )
+    in_project = argparse.ArgumentParser(add_help=False)
+    in_project.add_argument(
+        "--project",
+        metavar="SLUG",
+        default=argparse.SUPPRESS,  # keeps a --project given before the command
+        help="the project to work in (default: the first project)",
+    )
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     imp = commands.add_parser(
         "import",
+        parents=[in_project],
         help="import annotations from a file",
         description="Import annotations for images of the image source. The whole file is "
         "checked first: if anything is wrong nothing is written. Importing the same file "
@@ -449,6 +645,7 @@ def parser() -> argparse.ArgumentParser:
 
     exp = commands.add_parser(
         "export",
+        parents=[in_project],
         help="export annotations to a file",
         description="Export the images annotators finished (with shapes, or marked as having "
         "no objects). Formats: " + FORMATS_HELP,
@@ -473,6 +670,7 @@ def parser() -> argparse.ArgumentParser:
 
     agree = commands.add_parser(
         "agreement",
+        parents=[in_project],
         help="inter-annotator agreement and each annotator's bias",
         description="Agreement between annotators over the images two or more of them finished: "
         "Krippendorff's alpha on labels (objects matched by IoU first), pairwise F1, IoU and "
@@ -504,6 +702,7 @@ def parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser(
         "predict",
+        parents=[in_project],
         help="run the detector over the images and store its shapes",
         description="Run the configured detector (DETECTOR) over the images of a batch, or "
         "of every batch, and store what it finds as annotator model:<name> (with scores and "
@@ -525,6 +724,7 @@ def parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser(
         "train",
+        parents=[in_project],
         help="learn labels and score thresholds from people's corrections",
         description="Fit, from people's finished shapes and the detector's stored shapes "
         "(python cli.py predict) on the same images, a label head that relabels the "
@@ -544,6 +744,7 @@ def parser() -> argparse.ArgumentParser:
 
     history = commands.add_parser(
         "history",
+        parents=[in_project],
         help="the change history (every create, edit, delete and status) as CSV",
         description="Every recorded change, oldest first: who made it (actor), whose work "
         "it changed (annotator), when, and the shape or status before and after as JSON.",
@@ -580,7 +781,65 @@ def parser() -> argparse.ArgumentParser:
         help="print the account as a USERS entry (name:role:hash) instead of writing a file",
     )
     user.set_defaults(run=run_add_user)
+    add_project_commands(commands)
     return main
+
+
+def add_project_commands(commands: Any) -> None:
+    """`projects list|show|create`."""
+    projects = commands.add_parser(
+        "projects",
+        help="list, show or create projects",
+        description="Projects: each has its own images, labels, work settings, people and "
+        "records. The first project is the deployment as configured by the environment.",
+    )
+    actions = projects.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="every project, one a line")
+    listing.set_defaults(run=run_projects_list)
+    show = actions.add_parser("show", help="a project's settings and members")
+    show.add_argument("slug", help="the project's slug")
+    show.set_defaults(run=run_projects_show)
+    create = actions.add_parser(
+        "create",
+        help="make a project",
+        description="Make a project, ready to use: its record space is made at once and a "
+        "local image folder below IMAGE_ROOT is created (put the images there). Settings "
+        "not given take the environment's values of the moment.",
+    )
+    create.add_argument("--slug", required=True, help="the project's URL name, e.g. street")
+    create.add_argument("--name", required=True, help="the name people see")
+    create.add_argument(
+        "--source",
+        required=True,
+        help="a folder below IMAGE_ROOT (made if need be), or s3://bucket/prefix",
+    )
+    create.add_argument("--labels", required=True, help="label names, comma-separated")
+    create.add_argument("--per-image", help="annotators per image (0: everyone sees all)")
+    create.add_argument("--claim-minutes", help="how long a claim on an image lasts")
+    create.add_argument("--repeat-percent", help="share of finished images that come back")
+    create.add_argument("--suggestions", choices=SUGGESTION_MODES)
+    create.add_argument(
+        "--open-to-all",
+        action="store_true",
+        help="every account may work in it, with their own role",
+    )
+    create.add_argument(
+        "--members-upload",
+        action="store_true",
+        help="its members, not only admins, may upload images",
+    )
+    create.add_argument(
+        "--member",
+        action="extend",
+        nargs="+",
+        metavar="NAME:ROLE",
+        help=f"an account that may work in it, and as what ({ROLE_NAMES}; default annotator)",
+    )
+    create.set_defaults(run=run_projects_create)
+
+
+# the commands that work in one project (--project); the others serve the whole deployment
+PROJECT_COMMANDS = frozenset({"import", "export", "agreement", "predict", "train", "history"})
 
 
 def unexpected(exc: Exception, command: str) -> str:
@@ -593,13 +852,32 @@ def unexpected(exc: Exception, command: str) -> str:
     )
 
 
+def run_in_project(args: argparse.Namespace) -> str:
+    """Run the command, inside its project when --project names one."""
+    if args.project is None:
+        return str(args.run(args))
+    if args.command not in PROJECT_COMMANDS:
+        print(
+            f"note: --project does not apply to {args.command}: it serves the whole deployment",
+            file=sys.stderr,
+        )
+        return str(args.run(args))
+    from storage.runtime import project_scope
+
+    with project_scope(check_project(args.project)):
+        return str(args.run(args))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; 0 on success, 1 with a one-line reason on stderr otherwise, also for
     an unexpected exception (its traceback only with --traceback)."""
     args = parser().parse_args(argv)
     try:
-        print(args.run(args))
-    except (CliError, ConfigError, DomainError, FormatError, ImportRejected, StorageError) as exc:
+        print(run_in_project(args))
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    except (ConfigError, DomainError, FormatError, ImportRejected, StorageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:

@@ -31,10 +31,12 @@ class Settings:
     port: int
     display_max_px: int
     data_dir: Path
+    image_root: Path = DEFAULT_DATA_DIR / "images"  # projects' local folders are below it
     cache_dir: Path | None = None
     redis_url: str = ""
     max_image_pixels: int = 100_000_000
     presign_max_bytes: int = 2_000_000
+    upload_max_bytes: int = 50 * 1024 * 1024  # the largest image one may upload from the browser
     users_file: Path | None = None  # TOML accounts (cli.py add-user); sign-in when set
     users: str = ""  # the same as name:role:hash entries, for PaaS without files
     secret_key: str = ""  # signs session cookies; required when accounts exist
@@ -167,10 +169,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=_int(env, "PORT", 8050, 1, 65535),
         display_max_px=_int(env, "DISPLAY_MAX_PX", 2048, 64, 16384),
         data_dir=data_dir,
+        image_root=Path(env.get("IMAGE_ROOT", "").strip() or data_dir / "images"),
         cache_dir=Path(env["CACHE_DIR"]) if env.get("CACHE_DIR", "").strip() else None,
         redis_url=env.get("REDIS_URL", "").strip(),
         max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", 100_000_000, 1_000, 10_000_000_000),
         presign_max_bytes=_int(env, "PRESIGN_MAX_BYTES", 2_000_000, 0, 5_000_000_000),
+        upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", 50 * 1024 * 1024, 1_000, 5_000_000_000),
         users_file=Path(env["USERS_FILE"]) if env.get("USERS_FILE", "").strip() else None,
         users=env.get("USERS", ""),
         secret_key=env.get("SECRET_KEY", "").strip(),

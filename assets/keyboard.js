@@ -1,4 +1,5 @@
-// Keyboard shortcuts: 1-9 pick a label; ArrowRight/n next; ArrowLeft/p previous; s suggest
+// Keyboard shortcuts: a label's key (shown on its button: its own hotkey, else 1-9 by
+// place) picks it; ArrowRight/n next; ArrowLeft/p previous; s suggest
 // and a accept all shown suggestions (only while the Suggest controls are shown).
 // Ignored while typing in an input, a dropdown or a grid cell editor, in a side panel, and
 // while the annotate view is hidden (another tab is open).
@@ -21,10 +22,16 @@
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
     if (!annotating()) return;
-    if (event.key >= "1" && event.key <= "9") {
-      const buttons = document.querySelectorAll(".label-button");
-      const button = buttons[Number(event.key) - 1];
-      if (button) { button.click(); event.preventDefault(); }
+    const pressed = (event.key || "").toLowerCase();
+    const keyed = Array.prototype.find.call(
+      document.querySelectorAll(".label-button"),
+      function (b) {
+        const key = b.querySelector(".label-key");
+        return key && key.textContent.trim().toLowerCase() === pressed;
+      }
+    );
+    if (pressed.length === 1 && keyed) {
+      keyed.click(); event.preventDefault();
     } else if (event.key === "ArrowRight" || event.key === "n") {
       click("next"); event.preventDefault();
     } else if (event.key === "ArrowLeft" || event.key === "p") {

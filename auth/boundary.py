@@ -23,6 +23,9 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",  # no page of Concord inside another site's frame
     "Content-Security-Policy": "frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",  # an image or text answer is never run as script
+    # The page's full address goes with its own requests only (the layout reads its
+    # ?project= from it), never to another site.
+    "Referrer-Policy": "same-origin",
 }
 
 CallbackMap = Mapping[str, Mapping[str, Any]]

@@ -11,7 +11,7 @@ from dash.exceptions import PreventUpdate
 
 from auth.session import acting_annotator
 from domain.editing import Canvas
-from domain.records_state import RecordsState, state_from_data
+from domain.records_state import RecordsState, known_of, state_from_data
 from domain.repeats import first_pass_of, repeat_name
 from storage.errors import StorageError
 from storage.runtime import current
@@ -34,9 +34,28 @@ def canvas_of(image: dict[str, Any] | None, annotator: str | None) -> Canvas | N
 
 
 def editable_state(records: Any, canvas: Canvas | None) -> tuple[RecordsState, Canvas]:
-    """The store's state if it holds this canvas's records and they were loaded."""
+    """The store's state if it holds this canvas's records and they were loaded. When it
+    holds another project's records (a tab of it shares the browser's local storage), the
+    canvas's stored records of this project instead: those are what this page shows."""
     state = state_from_data(records)
-    if canvas is None or not state.belongs_to(canvas.image_key, canvas.annotator):
+    if canvas is None:
+        raise PreventUpdate
+    services = current()
+    slug = services.project.slug
+    if not state.in_project(slug, services.project.is_first):
+        try:
+            stored = tuple(services.store.annotations_for(canvas.image_key, canvas.annotator))
+        except StorageError:
+            raise PreventUpdate from None  # nothing known to change; a reload shows why
+        state = RecordsState(
+            canvas.image_key,
+            canvas.annotator,
+            stored,
+            rev=state.rev + 1,
+            known=known_of(stored),
+            project=slug,
+        )
+    if not state.belongs_to(canvas.image_key, canvas.annotator):
         raise PreventUpdate
     return state, canvas
 

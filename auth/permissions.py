@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from components.ids import ADMIN_PREFIXES, REVIEWER_PREFIXES
+from components.ids import ADMIN_PREFIXES, DEPLOYMENT_ADMIN_PREFIXES, REVIEWER_PREFIXES
 from domain.accounts import RANK, Role
 
 
@@ -50,3 +50,9 @@ def role_needed(component_ids: Iterable[str]) -> Role:
     return max(
         (role_for_id(i) for i in component_ids), key=RANK.__getitem__, default=Role.ANNOTATOR
     )
+
+
+def deployment_wide(component_ids: Iterable[str]) -> bool:
+    """True when a request touches what only the deployment's admins manage (accounts,
+    projects), whatever role a project gives."""
+    return any(i.startswith(DEPLOYMENT_ADMIN_PREFIXES) for i in component_ids)

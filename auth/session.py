@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from flask import has_request_context, session
+from flask import g, has_app_context, has_request_context, session
 from flask_login import current_user
 
 from auth.directory import AccountDirectory
@@ -46,14 +46,25 @@ def signed_in_account() -> Account | None:
     return account
 
 
+def project_role(account: Account) -> Role | None:
+    """The role the request's project gives the account (auth/project_access.py checked
+    it before the request ran); its own role where no project was entered."""
+    if not has_app_context() or "concord_project_role" not in g:
+        return account.role
+    role: Role | None = g.concord_project_role
+    return role
+
+
 def viewer() -> Viewer:
-    """Who the page is for; outside a request (Dash checking the layout) the full page."""
+    """Who the page is for, with the role the page's project gives them; outside a request
+    (Dash checking the layout) the full page."""
     if not sign_in_required() or not has_request_context():
         return LOCAL
     account = signed_in_account()
     if account is None:
-        return Viewer(None, Role.ANNOTATOR, True)
-    return Viewer(account.name, account.role, True, csrf_token())
+        return Viewer(None, Role.ANNOTATOR, True, manages_deployment=False)
+    role = project_role(account) or Role.ANNOTATOR
+    return Viewer(account.name, role, True, csrf_token(), account.role == Role.ADMIN)
 
 
 def csrf_token() -> str:
@@ -95,4 +106,16 @@ def may(role: Role) -> bool:
     if not sign_in_required():
         return True
     account = signed_in_account()
-    return account is not None and allows(account.role, role)
+    if account is None:
+        return False
+    here = project_role(account)
+    return here is not None and allows(here, role)
+
+
+def deployment_admin() -> bool:
+    """True when the person asking is an admin of the whole deployment (always, in local
+    mode): they manage accounts and projects; a project's admins manage that project."""
+    if not sign_in_required():
+        return True
+    account = signed_in_account()
+    return account is not None and account.role == Role.ADMIN

@@ -21,8 +21,9 @@ from auth.boundary import MAX_REQUEST_BYTES, MEGABYTE, check_callback_request, i
 from auth.directory import AccountDirectory
 from auth.login_page import safe_next, sign_in_page
 from auth.passwords import DUMMY_HASH, password_matches
-from auth.permissions import callback_ids, role_needed
-from auth.session import CSRF_KEY, csrf_matches, csrf_token, set_directory
+from auth.permissions import callback_ids, deployment_wide, role_needed
+from auth.project_access import install_project_access
+from auth.session import CSRF_KEY, csrf_matches, csrf_token, project_role, set_directory
 from auth.throttle import SignInThrottle
 from config import ConfigError, Settings
 from domain.accounts import Account, Role, allows
@@ -54,8 +55,10 @@ EXPIRED_FORM = (
 )
 
 
+UPLOAD_FILE_PATH = "/uploads/file"  # uploads_web.py: caps the body at UPLOAD_MAX_BYTES
+
 # Routes the page fetches itself answer 401 without a session; other pages redirect.
-DATA_PREFIXES = ("/_dash-", "/images/", "/thumbs/", "/crops/")
+DATA_PREFIXES = ("/_dash-", "/images/", "/thumbs/", "/crops/", "/uploads/")
 
 
 def credential_stamp(account: Account) -> str:
@@ -128,6 +131,7 @@ def install(
     set_directory(directory)
     if not directory.enabled:
         server.before_request(check_callback_request)
+        install_project_access(server)
         return directory
     if len(settings.secret_key) < MIN_SECRET_LENGTH:
         raise ConfigError(
@@ -223,6 +227,8 @@ def install(
                 back = request.full_path.rstrip("?")  # the query too
                 return redirect(f"/login?next={quote(back)}")
             return _text("Sign in first: your session has ended or was never opened.", 401)
+        if path == UPLOAD_FILE_PATH:  # an image: the route checks who and how big, unread
+            return None
         limit = body_limit()
         if (request.content_length or 0) > limit:  # refused unread
             role = current_user.account.role.value
@@ -237,14 +243,19 @@ def install(
 
     def role_check() -> BaseResponse | None:
         if request.path == "/_dash-update-component":
-            needed = role_needed(callback_ids(request.get_json(silent=True)))
-            if not allows(current_user.account.role, needed):
+            asked = callback_ids(request.get_json(silent=True))
+            needed = role_needed(asked)
+            here = project_role(current_user.account)
+            if here is None or not allows(here, needed):
                 return _text(f"Only {needed.value}s may do this.", 403)
+            if deployment_wide(asked) and current_user.account.role != Role.ADMIN:
+                return _text("Only admins of the whole deployment may do this.", 403)
         return None
 
     server.add_url_rule("/login", "concord_login", sign_in, methods=["GET", "POST"])
     server.add_url_rule("/logout", "concord_logout", sign_out, methods=["GET", "POST"])
     server.before_request(guard)  # first: nothing is read before the session is known
     server.before_request(check_callback_request)
+    install_project_access(server)  # 403 outside one's projects; sets the project's role
     server.before_request(role_check)
     return directory

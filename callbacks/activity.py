@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from dash import ClientsideFunction, Input, Output, callback, clientside_callback, no_update
+from dash import ClientsideFunction, Input, Output, clientside_callback, no_update
 from dash.exceptions import PreventUpdate
 
+from auth.scoped import callback
 from auth.session import acts_as
 from components import ids
 from storage.errors import StorageError

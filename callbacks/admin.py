@@ -6,11 +6,18 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from dash import Input, Output, State, callback, ctx, html, no_update
+from dash import Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from auth.passwords import hash_password
-from auth.session import directory, may, sign_in_required, signed_in_account
+from auth.scoped import callback
+from auth.session import (
+    deployment_admin,
+    directory,
+    may,
+    sign_in_required,
+    signed_in_account,
+)
 from components import ids
 from components.admin_tab import accounts_table
 from domain.accounts import Account, Role, account_name, parse_role
@@ -33,32 +40,44 @@ def _said(text: str, ok: bool = True) -> html.Span:
 
 @callback(
     Output(ids.ADMIN_USERS, "children"),
-    Output(ids.ADMIN_PER_IMAGE, "value"),
-    Output(ids.ADMIN_CLAIM_MINUTES, "value"),
-    Output(ids.ADMIN_REPEAT_PERCENT, "value"),
     Input(ids.TABS, "active_tab"),
     Input(ids.ADMIN_CHANGED, "data"),
     prevent_initial_call=True,  # the page opens on Annotate: listed when the tab opens
 )
-def show_admin(active: str | None, _changed: Any) -> tuple[object, ...]:
-    """Every account and the assignment now in force, when the tab opens or changes."""
-    if active != ids.TAB_ADMIN or not may(Role.ADMIN):
+def show_accounts(active: str | None, _changed: Any) -> object:
+    """Every account, when the tab opens or an account changes (admins of the deployment:
+    an admin of one project only manages that project)."""
+    if active != ids.TAB_ADMIN or not deployment_admin():
         raise PreventUpdate
-    services = current()
     people = directory()
     rows: list[tuple[Account, str]] = []
     if people is not None:
         rows += [(a, people.origin(a.name)) for a in people.configured_accounts()]
     try:
-        made = services.accounts.all()
+        made = current().accounts.all()
     except StorageError as exc:
-        return _said(str(exc), ok=False), no_update, no_update, no_update
+        return _said(str(exc), ok=False)
     shown = {a.name for a, _ in rows}
     rows += [(a, "app") for a in made if a.name not in shown]
+    return accounts_table(sorted(rows, key=lambda r: r[0].name), sign_in_required())
+
+
+@callback(
+    Output(ids.ADMIN_PER_IMAGE, "value"),
+    Output(ids.ADMIN_CLAIM_MINUTES, "value"),
+    Output(ids.ADMIN_REPEAT_PERCENT, "value"),
+    Input(ids.TABS, "active_tab"),
+    Input(ids.ADMIN_CHANGED, "data"),
+    prevent_initial_call=True,
+)
+def show_assignment(active: str | None, _changed: Any) -> tuple[object, ...]:
+    """The project's assignment now in force, when the tab opens or it changes."""
+    if active != ids.TAB_ADMIN or not may(Role.ADMIN):
+        raise PreventUpdate
+    services = current()
     k, minutes = assignment_setup(services.settings, services.app_settings)
     percent = round(repeat_share(services.settings, services.app_settings) * 100)
-    table = accounts_table(sorted(rows, key=lambda r: r[0].name), sign_in_required())
-    return table, k, minutes, percent
+    return k, minutes, percent
 
 
 def account_change(name: Any, role: Any, password: Any, remove: bool) -> str:
@@ -103,7 +122,7 @@ def account_change(name: Any, role: Any, password: Any, remove: bool) -> str:
 )
 def change_account(_save: Any, _remove: Any, name: Any, role: Any, password: Any):
     """Add, update or remove an account; the password box is emptied either way."""
-    if not may(Role.ADMIN):
+    if not deployment_admin():
         raise PreventUpdate
     try:
         done = account_change(name, role, password, ctx.triggered_id == ids.ADMIN_USER_REMOVE)

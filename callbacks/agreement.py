@@ -20,9 +20,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, no_update
+from dash import Input, Output, State, dcc, no_update
 from dash.exceptions import PreventUpdate
 
+from auth.scoped import callback
 from auth.session import may
 from components import agreement_tab as tab
 from components import ids
@@ -31,7 +32,7 @@ from domain.stored_rows import skipped_summary
 from formats.spreadsheet import neutralise
 from storage.annotation_store import ExportRows
 from storage.errors import StorageError
-from storage.runtime import current
+from storage.runtime import current, detach_after_fork
 
 if TYPE_CHECKING:
     from analysis.report import AgreementReport
@@ -136,7 +137,7 @@ def compute_agreement(
     if not clicks:
         raise PreventUpdate
     # A background job runs in a forked process: its pooled connections are the parent's.
-    current().store.engine.dispose(close=False)
+    detach_after_fork()
     return agreement_job(
         threshold,
         cached,

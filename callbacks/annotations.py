@@ -11,13 +11,14 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from dash import Input, Output, State, callback, clientside_callback, ctx
+from dash import Input, Output, State, clientside_callback, ctx
 from dash.exceptions import PreventUpdate
 
 from auth.canvas import canvas_of, editable_state, not_assigned
+from auth.scoped import callback
 from auth.session import acts_as
 from callbacks.opening import load_records as load_records  # tests open images with it
-from callbacks.opening import stored_state
+from callbacks.opening import ours, stored_state
 from components import ids
 from components.feedback import MESSAGE_OUTPUTS, message
 from domain.annotation import utc_now
@@ -165,6 +166,8 @@ def retry_save(_clicks: Any, _ticks: Any, records: Any, tab: Any = None) -> tupl
     state = state_from_data(records)
     if not state.unsaved or not acts_as(state.annotator or "") or not state.image_key:
         raise PreventUpdate  # nothing to save, or records claiming someone else
+    if not ours(state):
+        raise PreventUpdate  # another project's records: its own tab retries them
     refused = not_assigned(state.image_key, state.annotator)
     if refused:  # never theirs to store: show what is stored instead
         kept = stored_state(state.image_key, state.annotator or "", state.rev + 1, refused)

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, callback_context, dcc, hooks, html, no_update
+from dash import Input, Output, State, callback_context, dcc, hooks, html, no_update
 from dash.exceptions import MissingCallbackContextException, PreventUpdate
 
+from auth.scoped import callback
 from auth.session import acting_annotator, may, sign_in_required
 from components import ids
 from components.exchange_panel import ALL, CONSENSUS_CHOICE
@@ -25,7 +26,7 @@ from domain.sources import is_gold
 from formats.model import FormatError
 from formats.resolve import ImportRejected
 from storage.errors import StorageError
-from storage.runtime import current
+from storage.runtime import current, detach_after_fork
 from workflows.exchange import export_annotations, import_annotations
 from workflows.history import history_csv
 
@@ -138,8 +139,9 @@ def _rejection(title: str, messages: tuple[str, ...] | list[str]) -> dbc.Alert:
 
 
 def _detach_database() -> None:
-    # A background job runs in a forked process: its pooled connections are the parent's.
-    current().store.engine.dispose(close=False)
+    # A background job runs in a forked process: its pooled connections (the main
+    # database's and every project space's) are the parent's; none is used before this.
+    detach_after_fork()
 
 
 def export_job(

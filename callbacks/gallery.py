@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from dash import ALL, Input, Output, State, callback, clientside_callback, html, no_update
+from dash import ALL, Input, Output, State, clientside_callback, html, no_update
 from dash.exceptions import PreventUpdate
 
+from auth.scoped import callback
 from auth.session import acting_annotator, may
 from components import ids
 from components.gallery_tab import overlay_uri, tile_card
@@ -24,6 +25,7 @@ from domain.gallery_filter import (
     parse_query,
     show_choices,
 )
+from domain.project_marks import MARK
 from domain.sources import is_model, is_person
 from storage.errors import StorageError
 from storage.gallery_query import UNKNOWN
@@ -297,4 +299,4 @@ def open_clicked(click: Any, items: Any) -> tuple[object, ...]:
         place = {**place, "index": index}
     if view == "review":
         return no_update, {**place, "view": "review"}, ids.TAB_REVIEW
-    return place, no_update, ids.TAB_ANNOTATE
+    return {**place, MARK: current().project.slug}, no_update, ids.TAB_ANNOTATE

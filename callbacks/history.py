@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Input, Output, State, callback, clientside_callback, html
+from dash import Input, Output, State, clientside_callback, html
 from dash.exceptions import PreventUpdate
 
 from auth.canvas import canvas_of, editable_state
+from auth.scoped import callback
 from components import ids
 from components.feedback import MESSAGE_OUTPUTS, message
 from domain.changes import describe_event
@@ -52,7 +53,12 @@ def undo_last_change(_clicks: Any, records: Any, image: Any, annotator: Any):
     except StorageError as exc:
         return state.to_data(), *message(f"Could not undo: {exc}")
     undone = RecordsState(
-        canvas.image_key, canvas.annotator, after, rev=state.rev + 1, known=known_of(after)
+        canvas.image_key,
+        canvas.annotator,
+        after,
+        rev=state.rev + 1,
+        known=known_of(after),
+        project=state.project,
     )
     return undone.to_data(), *message(None)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, no_update
+from dash import ClientsideFunction, Input, Output, State, clientside_callback, no_update
 from dash.exceptions import PreventUpdate
 
+from auth.scoped import callback
 from auth.session import sign_in_required
 from components import ids
 from domain.errors import AnnotatorNameError

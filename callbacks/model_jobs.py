@@ -14,10 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback
+from dash import Input, Output, State
 from dash.exceptions import PreventUpdate
 from redis.exceptions import RedisError
 
+from auth.scoped import callback
 from auth.session import may
 from components import ids
 from components.model_jobs import ALL, batch_options, job_result
@@ -28,7 +29,7 @@ from models.head import current_version
 from models.learning import TrainingError
 from storage.errors import StorageError
 from storage.fanout_board import redis_board
-from storage.runtime import Services, current
+from storage.runtime import Services, current, detach_after_fork
 from workflows.fanout import fan_out
 from workflows.predict import PredictReport, batch_keys, predict_with
 from workflows.suggest import detector_for
@@ -128,8 +129,9 @@ def train_job(report: Report) -> dbc.Alert:
 
 
 def _detach_database() -> None:
-    # A background job runs in a forked process: its pooled connections are the parent's.
-    current().store.engine.dispose(close=False)
+    # A background job runs in a forked process: its pooled connections (the main
+    # database's and every project space's) are the parent's; none is used before this.
+    detach_after_fork()
 
 
 def _reporter(set_progress: SetProgress) -> Report:

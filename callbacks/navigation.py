@@ -11,7 +11,6 @@ from dash import (
     Input,
     Output,
     State,
-    callback,
     clientside_callback,
     ctx,
     no_update,
@@ -19,16 +18,19 @@ from dash import (
 from dash.exceptions import PreventUpdate
 
 from auth.canvas import not_assigned
+from auth.scoped import callback
 from auth.session import acting_annotator
 from callbacks.opening import (
     figure_of,
     load_records,
+    ours,
     render_rows,
     render_save_status,
     suggest_controls,
 )
 from components import ids
 from components.feedback import MESSAGE_OUTPUTS, message
+from domain.project_marks import MARK, made_in, mark_of
 from domain.records_state import RecordsState, state_from_data, tab_id_of
 from domain.repeats import pick_repeat, repeat_name
 from domain.status import ImageStatus, progress_from_counts
@@ -37,7 +39,7 @@ from storage.assignments import AssignmentStore
 from storage.autosave import save_checked
 from storage.catalog import Catalog
 from storage.errors import StorageError
-from storage.images import ROOT_BATCH, batch_prefix, in_batch
+from storage.images import ROOT_BATCH, batch_of, batch_prefix, in_batch, is_valid_key
 from storage.positions import Place, first_place, place_from_data, settle, step
 from storage.runtime import current, repeat_share
 from workflows.retraining import maybe_retrain
@@ -46,6 +48,19 @@ from workflows.review_queue import rework_notice
 chance = random.random  # replaced in tests to make repeats certain
 
 MOVES = {ids.PREV: -1, ids.NEXT: 1, ids.NO_OBJECTS: 1, ids.SKIP: 1}
+LINK = "link"  # navigate's name for a move to the image the page's address names
+LINK_GONE = (
+    "The address names {key!r}, which is not among this project's images (it may have been "
+    "moved or deleted)."
+)
+
+
+def linked_key(link: Any) -> str | None:
+    """The image key a link store holds ({"key": ...}), or None."""
+    key = link.get("key") if isinstance(link, dict) else None
+    return key if isinstance(key, str) and key else None
+
+
 SEARCH_RESULTS = 20
 PREFETCH_AHEAD = 2
 PROGRESS_PAGES = 3
@@ -101,6 +116,8 @@ ARRIVAL_OUTPUTS = [
     State(ids.TAB_ID, "data"),
     State(ids.SUGGESTIONS, "data"),
     State(ids.LABEL, "data"),
+    State(ids.IMAGE, "data"),
+    Input(ids.LINK, "data"),  # an image the page's address names (a shared link, Back)
     prevent_initial_call="initial_duplicate",
 )
 def move(
@@ -117,10 +134,24 @@ def move(
     tab: Any = None,
     suggestions: Any = None,
     label: Any = None,
+    shown: Any = None,
+    link: Any = None,
 ) -> tuple[object, ...]:
-    """navigate(), then everything the new place shows, in the same answer."""
+    """navigate(), then everything the new place shows, in the same answer. The page's
+    address may name an image (a shared link, or Back): opening the page, or the address
+    changing, goes there."""
+    # the address's image: when the address changed, or while the page shows no image yet
+    opening = ctx.triggered_id not in (*MOVES, ids.JUMP, ids.BATCH, ids.REFRESH) and not shown
+    linked = linked_key(link) if ctx.triggered_id == ids.LINK or opening else None
+    if ctx.triggered_id == ids.LINK and not opening:
+        if linked is None or (isinstance(shown, dict) and shown.get("key") == linked):
+            raise PreventUpdate  # the address names the image shown (or none)
+    if not own_position(position):  # another project's place (the store is shared)
+        if ctx.triggered_id == ids.POSITION and shown is not None:
+            raise PreventUpdate  # a tab of another project moved: this one stays
+        position = _place_shown(shown)  # where this page is; none yet: start afresh
     buttons = (prev, next_, jump, empty, skip, batch, refresh)
-    moved = navigate(*buttons, position, annotator, records, tab)
+    moved = navigate(*buttons, position, annotator, records, tab, link=linked, opening=opening)
     if moved[0] is no_update:
         return *moved, *[no_update] * len(ARRIVAL_OUTPUTS)
     lists = ctx.triggered_id not in (*MOVES, ids.JUMP)  # the batch may be another one
@@ -194,12 +225,17 @@ def navigate(
     annotator: str | None,
     records: dict[str, Any] | None,
     tab: Any = None,
+    link: str | None = None,
+    opening: bool = False,
 ) -> tuple[object, ...]:
-    """Move to another image once the current one's changes are saved; record statuses."""
+    """Move to another image once the current one's changes are saved; record statuses.
+    `link`: an image the page's address names, opened like a jump (in its own batch)."""
     jump = jump if isinstance(jump, str) else None  # the page sends texts; anything else
     batch = batch if isinstance(batch, str) else None  # is a crafted request: ignored
+    position = position if own_position(position) else None  # never another project's place
     catalog = current().images.catalog
-    trigger = ctx.triggered_id
+    trigger = LINK if link is not None else ctx.triggered_id
+    loading = opening or ctx.triggered_id not in (*MOVES, ids.JUMP, ids.BATCH, ids.LINK)
     annotator = acting_annotator(annotator)
     assigned = current().assignments if annotator else None
     resume = _resume_of(position)  # set while a finished image is back for a second pass
@@ -210,14 +246,20 @@ def navigate(
         if trigger == ids.REFRESH:
             catalog.refresh()
         here, note = settle(catalog, position)
-        if trigger not in MOVES and trigger not in (ids.JUMP, ids.BATCH):  # load or refresh
+        if trigger not in MOVES and trigger not in (ids.JUMP, ids.BATCH, LINK):  # load, refresh
             if resume is not None:  # a reload keeps the second pass (and stays blind)
                 return *_moved_to(here, _repeat_extra(resume)), *message(note, "info")
             if assigned is not None and annotator and here.key:
                 here, note = _assigned_start(catalog, assigned, annotator, here, note)
             return *_moved_to(here), *message(note, "info")
         base = settle(catalog, resume)[0] if resume is not None and trigger in MOVES else here
-        if trigger == ids.JUMP:
+        if trigger == LINK and link is not None:
+            found = catalog.locate(batch_of(link), link) if is_valid_key(link) else None
+            if found is None:
+                shown = _moved_to(here) if loading else (no_update,) * 4
+                return *shown, *message(LINK_GONE.format(key=link[:200]), "warning")
+            target = Place(batch_of(link), link, found)
+        elif trigger == ids.JUMP:
             found = catalog.locate(here.batch, jump)
             target = here if found is None else Place(here.batch, jump, found)
         elif trigger == ids.BATCH:
@@ -229,16 +271,22 @@ def navigate(
         if back is not None:
             target, extra = back, _repeat_extra(here.to_data())
         elif assigned is not None and annotator:
-            target, end_note = _assigned_target(catalog, assigned, annotator, trigger, base, target)
+            asked = ids.JUMP if trigger == LINK else trigger
+            target, end_note = _assigned_target(catalog, assigned, annotator, asked, base, target)
         if resume is not None and target == here:
             target = base  # the end of the batch: back where the labeler was
     except StorageError as exc:
         return no_update, no_update, no_update, no_update, *message(str(exc))
-    if end_note and trigger in (ids.JUMP, ids.BATCH):
-        return no_update, *_moved_to(here)[1:], *message(end_note, "info")
-    if target == here and trigger in (ids.JUMP, ids.BATCH):
+    if end_note and trigger in (ids.JUMP, ids.BATCH, LINK):
+        kept = _moved_to(here) if loading else (no_update, *_moved_to(here)[1:])
+        return *kept, *message(end_note, "info")
+    if target == here and trigger in (ids.JUMP, ids.BATCH, LINK):
+        if loading:
+            return *_moved_to(here), *message(None)
         raise PreventUpdate
     state = state_from_data(records)
+    if not ours(state):  # another project's records (a tab of it shares the store)
+        state = RecordsState(None, None, ())
     refusal, saved_note = _save_here(here, who, state, tab_id_of(tab))
     refusal = refusal or _refusal(here, target, trigger, who, state, end_note)
     if refusal:
@@ -246,10 +294,38 @@ def navigate(
     if target == here:  # Skip / No objects on the last image: stay, but show the change
         rev = position.get("rev") if isinstance(position, dict) else 0
         rev = rev if isinstance(rev, int) else 0
-        return {**here.to_data(), "rev": rev + 1}, *_moved_to(here)[1:], *_note(saved_note)
+        stay = {**_position_data(here), "rev": rev + 1}
+        return stay, *_moved_to(here)[1:], *_note(saved_note)
     if forward:
         maybe_retrain(current())  # RETRAIN_EVERY: one worker retrains in the background
     return *_moved_to(target, extra), *_note(saved_note)
+
+
+def own_position(position: Any) -> bool:
+    """True when the position store holds a place of the project being worked in (the
+    browser's local storage is shared by every project open in it)."""
+    project = current().project
+    return made_in(mark_of(position), project.slug, project.is_first)
+
+
+def _own(position: Any) -> dict[str, Any] | None:
+    """The position if it is this project's, else None (nothing remembered)."""
+    return position if isinstance(position, dict) and own_position(position) else None
+
+
+def _place_shown(shown: Any) -> dict[str, Any] | None:
+    """The position of the image this page shows (its image store), or None."""
+    if not isinstance(shown, dict):
+        return None
+    batch, key, index = place_from_data(shown)
+    if batch is None or key is None:
+        return None
+    return _position_data(Place(batch, key, index))
+
+
+def _position_data(place: Place, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The position store's value for a place, marked with the project it is in."""
+    return {**place.to_data(), **(extra or {}), MARK: current().project.slug}
 
 
 def _resume_of(position: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -326,7 +402,7 @@ def _moved_to(place: Place, extra: dict[str, Any] | None = None) -> tuple[object
         choices = _jump_choices(current().images.catalog, place, "")
     except StorageError:
         choices = _as_options(place, [])
-    return {**place.to_data(), **(extra or {})}, place.key, choices, place.batch
+    return _position_data(place, extra), place.key, choices, place.batch
 
 
 def _save_here(
@@ -441,7 +517,7 @@ clientside_callback(
 def jump_options(search: str | None, position: dict[str, Any] | None) -> list[dict[str, str]]:
     """The images the jump box offers for the typed text (navigate sets the others: an
     answer to the search being cleared on selection would race with the new value)."""
-    batch, key, index = place_from_data(position)
+    batch, key, index = place_from_data(_own(position))
     if batch is None or key is None or not (search or "").strip():
         raise PreventUpdate
     place = Place(batch, key, index)
@@ -494,7 +570,7 @@ def batch_options(position: dict[str, Any] | None) -> tuple[object, ...]:
             f"Batches were looked for among the first {catalog.max_batch_entries:,} entries "
             f"of {catalog.source.description} only; more may exist."
         )
-    batch, key, _ = place_from_data(position)
+    batch, key, _ = place_from_data(_own(position))
     if key is None and found.names == (ROOT_BATCH,) and batch is not None:
         warning = (
             f"No images in {catalog.source.description}. Add .jpg, .png, .tif, .bmp, .webp or "
@@ -566,7 +642,7 @@ def show_progress(
     """A stacked bar of done / empty / skipped images of this batch for this annotator,
     from the store's per-batch counts (never a listing of every status); a batch not yet
     listed to its end is listed `pages` (PROGRESS_PAGES) more pages first."""
-    batch, _, _ = place_from_data(position)
+    batch, _, _ = place_from_data(_own(position))
     annotator = acting_annotator(annotator)
     if not annotator or batch is None:
         raise PreventUpdate

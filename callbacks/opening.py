@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from dash import Patch, html
+from dash.exceptions import PreventUpdate
 
 from auth.canvas import canvas_of, not_assigned
 from auth.session import acting_annotator
@@ -28,26 +29,37 @@ def load_records(
     """This annotator's saved shapes for the image; unsaved ones in the browser are retried."""
     canvas = canvas_of(image, annotator)
     if canvas is None:
-        return RecordsState(None, acting_annotator(annotator), ()).to_data()
+        slug = current().project.slug
+        return RecordsState(None, acting_annotator(annotator), (), project=slug).to_data()
     Visits(current().images.cache).began(canvas.image_key, canvas.annotator)  # bounds its time
     state = state_from_data(records)
     refused = None
-    if state.unsaved and state.belongs_to(canvas.image_key, canvas.annotator):
+    if state.unsaved and ours(state) and state.belongs_to(canvas.image_key, canvas.annotator):
         refused = not_assigned(canvas.image_key, canvas.annotator)
         if not refused:
             return save_checked(current(), state, tab_id_of(tab)).to_data()
     return stored_state(canvas.image_key, canvas.annotator, state.rev + 1, refused).to_data()
 
 
+def ours(state: RecordsState) -> bool:
+    """True when the records store holds records of the project being worked in (the
+    browser's local storage is shared by every project open in it: another project's
+    records, even of an image with the same key, are never saved, edited or shown here)."""
+    project = current().project
+    return state.in_project(project.slug, project.is_first)
+
+
 def stored_state(key: str, annotator: str, rev: int, refused: str | None = None) -> RecordsState:
     """The stored records of (key, annotator); `refused` says why unsaved ones were dropped."""
+    services = current()
+    slug = services.project.slug
     try:
-        stored = current().store.annotations_for(key, annotator)
+        stored = services.store.annotations_for(key, annotator)
     except StorageError as exc:
-        return RecordsState(key, annotator, (), error=str(exc), loaded=False)
+        return RecordsState(key, annotator, (), error=str(exc), loaded=False, project=slug)
     notice = f"Your unsaved changes were not stored: {refused}" if refused else None
     return RecordsState(
-        key, annotator, tuple(stored), rev=rev, known=known_of(stored), notice=notice
+        key, annotator, tuple(stored), rev=rev, known=known_of(stored), notice=notice, project=slug
     )
 
 
@@ -62,12 +74,17 @@ def suggest_controls(_image: Any, _annotator: Any) -> tuple[object, ...]:
 
 
 def figure_of(image: Any, records: Any, selected_rows: Any, label: Any, new: bool) -> object:
-    """A new figure for the image (`new`), else a Patch of its shapes and drawing style."""
+    """A new figure for the image (`new`), else a Patch of its shapes and drawing style;
+    PreventUpdate for a Patch when the records are another project's (another tab's)."""
     labels = current().settings.labels
     chosen = label if any(lab.name == label for lab in labels) else labels[0].name
     newshape = newshape_for(chosen, labels)
     image = image if isinstance(image, dict) else {}
     state = state_from_data(records)
+    if not ours(state):
+        if not new:
+            raise PreventUpdate  # another project's tab wrote the shared store: keep ours
+        state = RecordsState(None, None, ())
     shown = state.records if state.image_key and state.image_key == image.get("key") else ()
     rows = selected_rows if isinstance(selected_rows, list) else []
     selected = {row.get("id") for row in rows if isinstance(row, dict)}
@@ -89,8 +106,9 @@ def figure_of(image: Any, records: Any, selected_rows: Any, label: Any, new: boo
 
 
 def render_rows(records: Any) -> list[dict[str, Any]]:
-    """One row per record of the current image."""
-    return [row_of(r) for r in state_from_data(records).records]
+    """One row per record of the current image (none for another project's records)."""
+    state = state_from_data(records)
+    return [row_of(r) for r in state.records] if ours(state) else []
 
 
 def render_save_status(records: Any) -> tuple[object, dict[str, str], bool]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
+from dash import ALL, Input, Output, State, clientside_callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
+from auth.scoped import callback
 from auth.session import acting_annotator, may
 from callbacks.opening import stored_state
 from components import ids
@@ -217,7 +218,8 @@ def card_of(services: Services, shape: Annotation) -> object:
     except (StorageError, ValueError) as exc:
         problem = "image not in the source" if "no such" in str(exc).lower() else "no crop"
         return crop_card(shape, color, None, None, problem)
-    return crop_card(shape, color, crop_url(shape.image_key, box, version), region)
+    url = crop_url(shape.image_key, box, version, services.images.project_query)
+    return crop_card(shape, color, url, region)
 
 
 # Selecting runs in the browser: a click toggles a card, "select all" takes the page, a new

@@ -10,9 +10,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from dash import Input, Output, State, callback, clientside_callback, ctx, no_update
+from dash import Input, Output, State, clientside_callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
+from auth.scoped import callback
 from auth.session import acting_annotator, may
 from components import ids
 from components import review_tab as tab
@@ -20,6 +21,7 @@ from domain.accounts import Role
 from domain.annotation import Annotation, utc_now
 from domain.editing import Canvas, apply_shape_change
 from domain.errors import DomainError, ReviewError
+from domain.labels import offered
 from domain.records_state import RecordsState, known_of, state_from_data, tab_id_of
 from domain.relayout import ShapeChange, parse_relayout
 from domain.review import ReviewStatus
@@ -37,7 +39,7 @@ from storage.autosave import save_checked
 from storage.errors import EditConflict, NothingToUndo, StorageError
 from storage.images import batch_of, batch_prefix
 from storage.review_reads import model_shapes, people_shapes
-from storage.runtime import Services, current
+from storage.runtime import Services, current, detach_after_fork
 from workflows.review_queue import load_queue, rank_batch
 
 QUEUE_SHOWN = 500  # rows of the queue sent to the browser (the count says how many wait)
@@ -125,7 +127,7 @@ def rank(clicks: Any, batch: Any) -> str:
     if not clicks or not isinstance(batch, str) or not may(Role.REVIEWER):
         raise PreventUpdate
     # A background job runs in a forked process: its pooled connections are the parent's.
-    current().store.engine.dispose(close=False)
+    detach_after_fork()
     return rank_text(current(), batch)
 
 
@@ -289,7 +291,7 @@ def edited_gold(
         change = gold_change(event, people, gold, models)
         if change.is_empty and not change.problems:
             raise PreventUpdate
-        chosen = label if isinstance(label, str) else labels[0].name
+        chosen = label if isinstance(label, str) else offered(labels)[0].name
         result = apply_shape_change(gold, change, canvas, labels, chosen, now, new_id)
         return result.records, list(result.problems)
     found = units_of(people, gold, models=models)
@@ -447,7 +449,8 @@ def render(gold: Any, label: Any, image: Any) -> tuple[object, ...]:
         raise PreventUpdate
     services = current()
     labels = services.settings.labels
-    chosen = label if any(lab.name == label for lab in labels) else labels[0].name
+    choices = offered(labels)
+    chosen = label if any(lab.name == label for lab in choices) else choices[0].name
     try:
         people = people_shapes(services.store, state.image_key or "")
         models = model_shapes(services.store, state.image_key or "")

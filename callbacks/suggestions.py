@@ -13,10 +13,11 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from dash import ALL, Input, Output, Patch, State, callback, ctx, no_update
+from dash import ALL, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from auth.canvas import canvas_of, editable_state, not_assigned
+from auth.scoped import callback
 from callbacks.opening import suggest_controls
 from components import ids
 from components.feedback import MESSAGE_OUTPUTS, message

@@ -13,13 +13,13 @@ from dash import (
     Input,
     Output,
     State,
-    callback,
     clientside_callback,
     ctx,
     no_update,
 )
 from dash.exceptions import PreventUpdate
 
+from auth.scoped import callback
 from callbacks.opening import figure_of
 from callbacks.opening import render_rows as render_rows  # the views, for tests too
 from callbacks.opening import render_save_status as render_save_status

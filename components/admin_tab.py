@@ -1,5 +1,6 @@
-"""The Admin tab: accounts (add, change role or password, remove), image assignment and the
-detector (pre-annotate, train: components.model_jobs)."""
+"""The Admin tab: accounts (add, change role or password, remove), image assignment,
+projects (components.admin_projects) and the detector (pre-annotate, train:
+components.model_jobs)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
+from components.admin_projects import projects_card
+from components.label_set_editor import label_set_card
 from components.model_jobs import model_jobs_card
 from domain.accounts import Account, Role
 
@@ -141,12 +144,19 @@ def _assignment_card() -> dbc.Card:
     )
 
 
-def admin_tab() -> html.Div:
-    """Accounts beside assignment settings; the detector under them."""
+def admin_tab(manages_deployment: bool = True) -> html.Div:
+    """Accounts beside assignment settings, the projects, the label set; the detector under
+    them. Accounts and projects are for admins of the whole deployment only (an admin of
+    one project manages that project)."""
+    deployment = [_accounts_card()] if manages_deployment else []
     return html.Div(
         [
             dcc.Store(id=ids.ADMIN_CHANGED),
-            dbc.Row([dbc.Col(_accounts_card(), lg=7), dbc.Col(_assignment_card(), lg=5)]),
+            dbc.Row(
+                [dbc.Col(card, lg=7) for card in deployment] + [dbc.Col(_assignment_card(), lg=5)]
+            ),
+            *([projects_card()] if manages_deployment else []),
+            label_set_card(),
             model_jobs_card(),
         ],
         className="mt-2",

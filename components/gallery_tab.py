@@ -9,10 +9,12 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
+from components.upload_card import upload_card
 from domain.accounts import Role, Viewer
 from domain.annotation import Annotation
 from domain.gallery_filter import STATUSES
 from domain.labels import Label, color_of
+from domain.uploads import may_upload
 
 _HIDDEN = {"display": "none"}
 # Inline styles (no CSS file to keep in step): a grid of square cells, the shapes' SVG laid
@@ -47,10 +49,12 @@ def _number(component_id: str, placeholder: str) -> dbc.Input:
     )  # fmt: skip
 
 
-def gallery_tab(viewer: Viewer) -> html.Div:
+def gallery_tab(
+    viewer: Viewer, project_slug: str = "default", members_upload: bool = False
+) -> html.Div:
     """The gallery's controls and an empty grid of thumbnails (callbacks fill it). Filters
     over other people's work are laid out for everyone but shown to reviewers only (the
-    server ignores them for annotators anyway)."""
+    server ignores them for annotators anyway). The upload card is for those who may."""
     annotator = not viewer.may(Role.REVIEWER)
     status = [{"label": "Any status", "value": ""}] + [
         {"label": text, "value": value} for value, text in STATUSES.items()
@@ -110,6 +114,7 @@ def gallery_tab(viewer: Viewer) -> html.Div:
             dcc.Store(id=ids.GALLERY_ASK),
             dcc.Store(id=ids.GALLERY_ITEMS),
             dcc.Store(id=ids.GALLERY_CLICK),
+            upload_card(project_slug, may_upload(viewer.role, members_upload)),
             controls,
             dbc.Alert(id=ids.GALLERY_NOTES, color="warning", is_open=False, className="py-1"),
             html.Div(

@@ -6,7 +6,7 @@ from typing import Any
 
 from domain.annotation import BOX_KINDS, Annotation
 from domain.geometry import format_points
-from domain.labels import Label
+from domain.labels import Label, offered
 
 # AG Grid's options for tables where a click selects one row (no checkboxes).
 SINGLE_ROW_SELECTION = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
@@ -48,7 +48,7 @@ def column_defs(labels: tuple[Label, ...]) -> list[dict[str, Any]]:
             "field": "label",
             "editable": True,
             "cellEditor": "agSelectCellEditor",
-            "cellEditorParams": {"values": [label.name for label in labels]},
+            "cellEditorParams": {"values": [label.name for label in offered(labels)]},
             "width": 100,
             "minWidth": 80,
         },

@@ -6,8 +6,11 @@ reads or writes one of them for anyone below that role (auth/permissions.py).
 
 REVIEWER_PREFIXES = ("agreement-", "export-", "exchange-", "review-")
 ADMIN_PREFIXES = ("import-", "admin-")
+# ... and of these, only the deployment's admins (accounts, projects), not a project's
+DEPLOYMENT_ADMIN_PREFIXES = ("admin-user", "admin-project")
 
 # stores
+PROJECT = "project-store"  # the slug of the project the page works in (sent by every callback)
 ANNOTATOR = "annotator-store"  # local storage: who is annotating
 POSITION = "position-store"  # local storage: {"batch", "key", "index"} of the current image
 LABEL = "label-store"  # local storage: selected label name
@@ -17,6 +20,12 @@ RECORDS = "records-store"  # local storage: the current image's records + save s
 PREFETCH = "prefetch-store"  # URLs of the next images, fetched ahead by the browser
 PREFETCHED = "prefetched-store"  # written by the clientside prefetch (no other use)
 FITTED = "fitted-store"  # the image key the axes were last fitted to (clientside)
+
+# projects
+PROJECT_NAME = "project-name"  # the header's project name (one project only)
+PROJECT_MENU = "project-menu"  # the header's project switcher
+PROJECT_CHOICE = "project-choice"  # pattern type: one switcher entry, index = slug
+PROJECT_NOTE = "project-note"  # the address named a project the viewer may not open
 
 # identity
 NAME_MODAL = "name-modal"
@@ -167,6 +176,7 @@ RENDERED = "rendered-store"  # {key, rev} of the records a move drew with its fi
 # --- explore and review (issue 14): gallery-, qa- are everyone's (the server limits an
 # annotator to their own work); review- ids are the reviewers' (role-guarded)
 URL = "url"  # dcc.Location: the gallery's filter and page live in its search string
+LINK = "link-store"  # {"key"}: the image the page's address names (?image=), for `move`
 OPEN_IMAGE = "open-image-store"  # {"key", "batch", "index", "view"}: a gallery click's target
 REWORK_NOTICE = "rework-notice"  # annotate page: a reviewer's rework comment on this image
 TAB_GALLERY = "tab-gallery"  # tab_id values of dbc.Tab (not component ids)
@@ -246,3 +256,50 @@ REVIEW_COMMENT = "review-comment"
 REVIEW_REWORK = "review-rework"  # the verdict: needs rework (comment required)
 REVIEW_ADD_COMMENT = "review-add-comment"
 REVIEW_THREAD = "review-thread"
+
+# admin: projects (the Admin tab's Projects card; admin- ids are role-guarded)
+ADMIN_PROJECTS = "admin-projects"  # the table of projects the admin may change
+ADMIN_PROJECT_CHANGED = "admin-project-changed"  # when a project was last saved: lists refresh
+ADMIN_PROJECT_PICK = "admin-project-pick"  # which project the form edits ("" = a new one)
+ADMIN_PROJECT_VERSION = "admin-project-version"  # the edited project's version when loaded
+ADMIN_PROJECT_NAME = "admin-project-name"
+ADMIN_PROJECT_SLUG = "admin-project-slug"  # fixed once the project is made
+ADMIN_PROJECT_SOURCE = "admin-project-source"
+ADMIN_PROJECT_LABELS = "admin-project-labels"
+ADMIN_PROJECT_PER_IMAGE = "admin-project-per-image"
+ADMIN_PROJECT_CLAIM = "admin-project-claim"
+ADMIN_PROJECT_REPEATS = "admin-project-repeats"
+ADMIN_PROJECT_SUGGESTIONS = "admin-project-suggestions"
+ADMIN_PROJECT_OPEN = "admin-project-open"  # open to every account
+ADMIN_PROJECT_MEMBERS = "admin-project-members"  # the member rows
+ADMIN_PROJECT_ACCOUNTS = "admin-project-accounts"  # datalist: the accounts one may add
+ADMIN_PROJECT_MEMBER_ACCOUNT = "admin-project-member-account"  # pattern type, index = row
+ADMIN_PROJECT_MEMBER_ROLE = "admin-project-member-role"  # pattern type, index = row
+ADMIN_PROJECT_ADD_MEMBER = "admin-project-add-member"
+ADMIN_PROJECT_SAVE = "admin-project-save"
+ADMIN_PROJECT_RESULT = "admin-project-result"
+
+# admin: label set (the Admin tab's Label set card, for the page's project; admin- ids)
+ADMIN_LABELS_GRID = "admin-labels-grid"  # one row per label: colour, key, description, state
+ADMIN_LABELS_VERSION = "admin-labels-version"  # the project's version the grid shows
+ADMIN_LABELS_NEW = "admin-labels-new"  # the name of a label to add
+ADMIN_LABELS_ADD = "admin-labels-add"
+ADMIN_LABELS_RENAME_TO = "admin-labels-rename-to"  # the new name for the selected label
+ADMIN_LABELS_RENAME = "admin-labels-rename"
+ADMIN_LABELS_RETIRE = "admin-labels-retire"  # retires the selected label, or brings it back
+ADMIN_LABELS_UP = "admin-labels-up"
+ADMIN_LABELS_DOWN = "admin-labels-down"
+ADMIN_LABELS_RESULT = "admin-labels-result"
+
+# upload images (issue 15): the Gallery tab's Upload card, shown to those who may upload.
+# Not role-guarded by prefix: no callback uses them; assets/upload.js drives the card and
+# the /uploads/ routes (uploads_web.py) check who may upload.
+UPLOAD_CARD = "upload-card"  # data-project: the page's project slug
+UPLOAD_BATCH = "upload-batch"  # the batch to upload into (a datalist offers existing ones)
+UPLOAD_BATCHES = "upload-batches"  # the datalist (filled by upload.js)
+UPLOAD_DUPLICATES = "upload-duplicates"  # refuse / rename
+UPLOAD_PICKER = "upload-picker"  # holds the file input (made by upload.js)
+UPLOAD_FILES = "upload-files"  # <input type=file multiple accept=image/*> (made by upload.js)
+UPLOAD_HINT = "upload-hint"  # the size limit and allowed types
+UPLOAD_STATUS = "upload-status"  # the batch's outcome in a sentence
+UPLOAD_LIST = "upload-list"  # holds one row per file with its progress bar (upload.js)

@@ -4,6 +4,8 @@ navigation, feedback), Gallery, Label QA, and for reviewers Review and Agreement
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
@@ -20,7 +22,7 @@ from components.qa_tab import qa_tab
 from components.review_tab import review_tab
 from components.suggestions import suggestions_panel
 from domain.accounts import LOCAL, Role, Viewer
-from domain.labels import Label
+from domain.labels import Label, hotkeys, offered
 
 
 def _identity(viewer: Viewer) -> list[object]:
@@ -62,7 +64,52 @@ def _identity(viewer: Viewer) -> list[object]:
     ]
 
 
-def _header(viewer: Viewer) -> dbc.Navbar:
+@dataclass(frozen=True)
+class PageProject:
+    """The project a page works in, the others its viewer may switch to, and a note when
+    the address asked for one they may not open."""
+
+    slug: str = "default"
+    name: str = "Default project"
+    choices: tuple[tuple[str, str], ...] = field(default=())  # (slug, name), in order
+    note: str = ""
+    image: str | None = None  # the image the page's address names (?image=key)
+    members_upload: bool = False  # its members, not only admins, may upload images
+
+
+def project_link(slug: str, image: str | None = None) -> str:
+    """The address of a project's page (opened on an image, if given)."""
+    query = {"project": slug} | ({"image": image} if image else {})
+    return "/?" + urlencode(query)
+
+
+def _project_switcher(project: PageProject) -> object:
+    """The project's name; a menu of the viewer's other projects when they have some
+    (each a link: the page is built anew for the project)."""
+    if len(project.choices) <= 1:
+        return html.Span(project.name, id=ids.PROJECT_NAME, className="text-light me-3")
+    items = [
+        dbc.DropdownMenuItem(
+            name,
+            href=project_link(slug),
+            external_link=True,
+            active=slug == project.slug,
+            id={"type": ids.PROJECT_CHOICE, "index": slug},
+        )
+        for slug, name in project.choices
+    ]
+    return dbc.DropdownMenu(
+        items,
+        label=project.name,
+        id=ids.PROJECT_MENU,
+        size="sm",
+        color="dark",
+        className="me-3",
+        toggle_class_name="text-light",
+    )
+
+
+def _header(viewer: Viewer, project: PageProject) -> dbc.Navbar:
     exchange = dbc.Button(
         "Import / Export" if viewer.may(Role.ADMIN) else "Export",
         id=ids.EXCHANGE_OPEN,
@@ -74,7 +121,10 @@ def _header(viewer: Viewer) -> dbc.Navbar:
     return dbc.Navbar(
         dbc.Container(
             [
-                dbc.NavbarBrand("Concord", className="fw-bold"),
+                html.Div(
+                    [dbc.NavbarBrand("Concord", className="fw-bold"), _project_switcher(project)],
+                    className="d-flex align-items-center",
+                ),
                 html.Div(
                     [exchange] * viewer.may(Role.REVIEWER) + _identity(viewer),
                     className="d-flex align-items-center",
@@ -117,18 +167,30 @@ def _name_modal() -> dbc.Modal:
     )
 
 
+def _label_title(label: Label, key: str | None) -> str | None:
+    """A label button's tooltip: its description (annotation guidelines) and its key."""
+    parts = [label.description] if label.description else []
+    if key:
+        parts.append(f"Key {key}")
+    return " · ".join(parts) or None
+
+
 def _label_picker(labels: tuple[Label, ...]) -> html.Div:
+    keys = hotkeys(labels)
     buttons = [
         dbc.Button(
-            [html.Span(f"{number} ", className="opacity-75 small"), label.name],
+            [
+                html.Span(f"{keys.get(label.name, '')} ", className="opacity-75 small label-key"),
+                label.name,
+            ],
             id={"type": ids.LABEL_BUTTON, "index": label.name},
             className="label-button me-1 mb-1",
             size="sm",
             outline=True,
             style={"borderColor": label.color, "--label-color": label.color},
-            title=f"Key {number}" if number <= 9 else None,
+            title=_label_title(label, keys.get(label.name)),
         )
-        for number, label in enumerate(labels, start=1)
+        for label in offered(labels)  # a retired label stays on old shapes, offered no more
     ]
     return html.Div(
         [html.Span("Label: ", className="me-2 fw-semibold"), *buttons],
@@ -302,29 +364,36 @@ def _annotate_view(labels: tuple[Label, ...]) -> dbc.Row:
     )
 
 
-def build_layout(labels: tuple[Label, ...], viewer: Viewer = LOCAL) -> html.Div:
+def build_layout(
+    labels: tuple[Label, ...], viewer: Viewer = LOCAL, project: PageProject | None = None
+) -> html.Div:
     """The whole page for this viewer; nothing in it depends on the image source, which
     callbacks list. Parts the viewer's role may not use are left out (the server refuses
     their callbacks anyway)."""
+    project = project or PageProject()
+    gallery = gallery_tab(viewer, project.slug, project.members_upload)
     tabs = [
         dbc.Tab(_annotate_view(labels), label="Annotate", tab_id=ids.TAB_ANNOTATE),
-        dbc.Tab(gallery_tab(viewer), label="Gallery", tab_id=ids.TAB_GALLERY),
+        dbc.Tab(gallery, label="Gallery", tab_id=ids.TAB_GALLERY),
         dbc.Tab(qa_tab(viewer, labels), label="Label QA", tab_id=ids.TAB_QA),
     ]
     if viewer.may(Role.REVIEWER):
         tabs.append(dbc.Tab(review_tab(labels), label="Review", tab_id=ids.TAB_REVIEW))
         tabs.append(dbc.Tab(agreement_tab(), label="Agreement", tab_id=ids.TAB_AGREEMENT))
     if viewer.may(Role.ADMIN):
-        tabs.append(dbc.Tab(admin_tab(), label="Admin", tab_id=ids.TAB_ADMIN))
+        admin = admin_tab(viewer.manages_deployment)
+        tabs.append(dbc.Tab(admin, label="Admin", tab_id=ids.TAB_ADMIN))
     if viewer.signed_in:  # the name is the session's; the browser cannot change it
         who = dcc.Store(id=ids.ANNOTATOR, storage_type="memory", data=viewer.name)
     else:
         who = dcc.Store(id=ids.ANNOTATOR, storage_type="local")
     return html.Div(
         [
+            dcc.Store(id=ids.PROJECT, data=project.slug),
+            dcc.Store(id=ids.LINK, data={"key": project.image} if project.image else None),
             who,
             dcc.Store(id=ids.POSITION, storage_type="local"),
-            dcc.Store(id=ids.LABEL, storage_type="local", data=labels[0].name),
+            dcc.Store(id=ids.LABEL, storage_type="local", data=offered(labels)[0].name),
             dcc.Store(id=ids.IMAGE),
             dcc.Store(id=ids.RECORDS, storage_type="local"),
             dcc.Store(id=ids.TAB_ID, data=uuid.uuid4().hex),
@@ -341,7 +410,7 @@ def build_layout(labels: tuple[Label, ...], viewer: Viewer = LOCAL) -> html.Div:
             dcc.Store(id=ids.OPEN_IMAGE),
             dcc.Location(id=ids.URL, refresh=False),
             dcc.Interval(id=ids.RETRY_TIMER, interval=5000, disabled=True),
-            _header(viewer),
+            _header(viewer, project),
             *([] if viewer.signed_in else [_name_modal()]),
             *(
                 [exchange_panel(with_import=viewer.may(Role.ADMIN))]
@@ -350,6 +419,13 @@ def build_layout(labels: tuple[Label, ...], viewer: Viewer = LOCAL) -> html.Div:
             ),
             dbc.Container(
                 [
+                    dbc.Alert(
+                        project.note,
+                        id=ids.PROJECT_NOTE,
+                        color="warning",
+                        is_open=bool(project.note),
+                        dismissable=True,
+                    ),
                     dbc.Alert(id=ids.SOURCE_WARNING, color="warning", is_open=False),
                     dbc.Alert(id=ids.MESSAGE, color="danger", is_open=False, dismissable=True),
                     dbc.Tabs(
@@ -359,6 +435,31 @@ def build_layout(labels: tuple[Label, ...], viewer: Viewer = LOCAL) -> html.Div:
                         class_name="mb-2",
                     ),
                 ],
+                fluid=True,
+            ),
+        ]
+    )
+
+
+def no_project_page(viewer: Viewer, note: str) -> html.Div:
+    """The page for someone who may open no project: says so, and lets them sign out."""
+    return html.Div(
+        [
+            dcc.Store(id=ids.PROJECT, data=None),
+            _header(viewer, PageProject("", "No project")),
+            dbc.Container(
+                dbc.Alert(
+                    [
+                        html.P(note, className="mb-1") if note else None,
+                        html.P(
+                            "You are not a member of any project yet. Ask an admin to add "
+                            "you to one.",
+                            className="mb-0",
+                        ),
+                    ],
+                    id=ids.PROJECT_NOTE,
+                    color="warning",
+                ),
                 fluid=True,
             ),
         ]

@@ -100,10 +100,13 @@ def _field(title: str, control: object) -> html.Div:
     return html.Div([html.Small(title, className="text-muted"), control])
 
 
-def crop_url(key: str, box: tuple[float, float, float, float], version: str) -> str:
+def crop_url(
+    key: str, box: tuple[float, float, float, float], version: str, project_query: str = ""
+) -> str:
     """The crop route's URL for a shape's box on an image (the version lets browsers cache)."""
     x0, y0, x1, y1 = box
-    return f"/crops/{quote(key)}?box={x0:.1f},{y0:.1f},{x1:.1f},{y1:.1f}&v={quote(version)}"
+    box_text = f"{x0:.1f},{y0:.1f},{x1:.1f},{y1:.1f}"
+    return f"/crops/{quote(key)}?box={box_text}&v={quote(version)}{project_query}"
 
 
 def outline_svg(shape: Annotation, region: Region, color: str) -> str:

@@ -46,6 +46,8 @@ class Viewer:
     role: Role
     signed_in: bool
     csrf_token: str = ""  # the session's token for the page's own forms (sign out)
+    # an admin of the whole deployment (accounts, projects), whatever the project's role
+    manages_deployment: bool = True
 
     def may(self, needed: Role) -> bool:
         """True when this person may use what needs `needed`."""

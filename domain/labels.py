@@ -31,10 +31,34 @@ def is_reserved_label(name: str) -> bool:
 
 @dataclass(frozen=True)
 class Label:
-    """A label name with the colour its shapes are drawn in."""
+    """A label name with the colour its shapes are drawn in; its key on the keyboard (empty:
+    its place, 1-9), a description shown as a tooltip (annotation guidelines), and whether
+    it is retired (kept on old shapes, offered no more)."""
 
     name: str
     color: str
+    hotkey: str = ""
+    description: str = ""
+    retired: bool = False
+
+
+def offered(labels: tuple[Label, ...]) -> tuple[Label, ...]:
+    """The labels people may choose for a new shape or a relabel: the ones not retired."""
+    return tuple(label for label in labels if not label.retired)
+
+
+def hotkeys(labels: tuple[Label, ...]) -> dict[str, str]:
+    """label name -> the key that picks it: its own hotkey, else its place among the
+    offered labels (1-9) when no other label took that key."""
+    active = offered(labels)
+    taken = {label.hotkey for label in active if label.hotkey}
+    keys: dict[str, str] = {}
+    for number, label in enumerate(active, start=1):
+        if label.hotkey:
+            keys[label.name] = label.hotkey
+        elif number <= 9 and str(number) not in taken:
+            keys[label.name] = str(number)
+    return keys
 
 
 def parse_labels(text: str) -> tuple[Label, ...]:
@@ -65,8 +89,9 @@ def color_of(label: str, labels: tuple[Label, ...]) -> str:
 
 
 def require_label(label: object, labels: tuple[Label, ...]) -> str:
-    """Return the label if the project knows it, else raise a LabelError naming the choices."""
-    names = [item.name for item in labels]
+    """Return the label if the project offers it (not retired), else raise a LabelError
+    naming the choices."""
+    names = [item.name for item in labels if not item.retired]
     if not isinstance(label, str) or label not in names:
         raise LabelError(f"unknown label {label!r}: choose one of {', '.join(names)}")
     return label

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.annotation import Annotation
+from domain.project_marks import MARK, made_in, mark_of
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,9 @@ class RecordsState:
     notice: str | None = None  # why the last change was not applied (e.g. another tab's edit)
     # ids ("" when none) of entries the browser sent that are not records: refused on save
     unreadable: tuple[str, ...] = ()
+    # the slug of the project whose image these are (the browser's store is shared by every
+    # project open in it); None: made before projects, so the first project's
+    project: str | None = None
 
     def to_data(self) -> dict[str, Any]:
         """JSON for the dcc.Store."""
@@ -38,11 +42,17 @@ class RecordsState:
             "loaded": self.loaded,
             "known": None if self.known is None else [list(k) for k in self.known],
             "notice": self.notice,
+            MARK: self.project,
         }
 
     def belongs_to(self, image_key: str | None, annotator: str | None) -> bool:
         """True when these records are this annotator's on this image."""
         return bool(image_key) and (self.image_key, self.annotator) == (image_key, annotator)
+
+    def in_project(self, slug: str, first: bool) -> bool:
+        """True when these are records of the project `slug` (`first`: the first project);
+        another project's records are never saved, edited or shown in this one."""
+        return made_in(self.project, slug, first)
 
 
 def state_from_data(data: Any) -> RecordsState:
@@ -62,6 +72,7 @@ def state_from_data(data: Any) -> RecordsState:
         known=_known(data.get("known")),
         notice=_text(data.get("notice")),
         unreadable=unreadable,
+        project=mark_of(data),
     )
 
 

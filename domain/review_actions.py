@@ -153,7 +153,7 @@ def relabel(
     gold: Records, gold_id: str, label: object, labels: Sequence[Label], now: datetime
 ) -> Records:
     """Gold with one shape's label changed; raises ReviewError for an unknown label."""
-    names = [lab.name for lab in labels]
+    names = [lab.name for lab in labels if not lab.retired]
     if not isinstance(label, str) or label not in names:
         raise ReviewError(f"choose one of the project's labels ({', '.join(names)})")
     find_gold(gold, gold_id)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from storage.fanout_board import redis_board
-from storage.runtime import current
+from storage.runtime import active_slug, current, detach_after_fork, project_scope
 from workflows.fanout import help_run
 
 TASK = "concord.predict_chunk"
@@ -21,11 +21,13 @@ HELPERS = 3  # predict_chunk tasks per run, besides the coordinator itself
 _queue: Any = None
 
 
-def predict_chunk(run_id: str) -> list[str]:
-    """Do chunks of the run until none waits; the ids of those done here."""
-    services = current()
-    services.store.engine.dispose(close=False)  # a forked pool child: not the parent's
-    return help_run(services, redis_board(services.settings.redis_url), run_id)
+def predict_chunk(run_id: str, project: str | None = None) -> list[str]:
+    """Do chunks of the run until none waits, in the project that started it (None: the
+    first, as for a task sent before projects); the ids of those done here."""
+    detach_after_fork()  # a forked pool child: the parent's connections are not its own
+    with project_scope(project):
+        services = current()
+        return help_run(services, redis_board(services.settings.redis_url), run_id)
 
 
 def register(queue: Any) -> None:
@@ -36,12 +38,13 @@ def register(queue: Any) -> None:
 
 
 def launcher() -> Callable[[str], None] | None:
-    """Sends one predict_chunk task for a run; None when no Celery app is registered."""
+    """Sends one predict_chunk task for a run, in the project being worked in when it is
+    sent; None when no Celery app is registered."""
     queue = _queue
     if queue is None:
         return None
 
     def launch(run_id: str) -> None:
-        queue.send_task(TASK, args=[run_id])
+        queue.send_task(TASK, args=[run_id, active_slug()])
 
     return launch

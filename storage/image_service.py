@@ -51,8 +51,11 @@ class ImageService:
         max_px: int,
         renditions: Cache | None = None,
         presign_max_bytes: int = 0,
+        project_query: str = "",
     ) -> None:
         self.catalog = catalog
+        # "&project=<slug>" on the app's picture routes for projects beyond the first
+        self.project_query = project_query
         self.source = catalog.source
         self.cache = cache
         self.renditions = renditions if renditions is not None else cache
@@ -114,7 +117,7 @@ class ImageService:
 
     def route_url(self, key: str) -> str:
         """The app route that serves the rendition; the version lets browsers cache it."""
-        return f"/images/{quote(key)}?v={self.etag(key)}"
+        return f"/images/{quote(key)}?v={self.etag(key)}{self.project_query}"
 
     def url(self, key: str) -> str:
         """Where the browser fetches the image: the original from S3 when it is browser-ready

@@ -34,10 +34,15 @@ class Migrated:
         return self.before != self.after
 
 
-def _config(connection: Connection | None = None) -> Config:
+MAIN_SPACE = "main"  # the main database: accounts, projects, and the first project's records
+PROJECT_SPACE = "project"  # another project's own schema or file: its records only
+
+
+def _config(connection: Connection | None = None, space: str = MAIN_SPACE) -> Config:
     config = Config()
     config.set_main_option("script_location", str(SCRIPTS))
     config.attributes["connection"] = connection
+    config.attributes["space"] = space
     return config
 
 
@@ -81,16 +86,21 @@ def _one_at_a_time(engine: Engine) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def upgrade(engine: Engine) -> Migrated:
+def upgrade(engine: Engine, space: str = MAIN_SPACE, schema: str | None = None) -> Migrated:
     """Bring the database to the newest revision (a database made before migrations keeps
-    its data: the baseline only adds what it lacks)."""
+    its data: the baseline only adds what it lacks). `schema`: a PostgreSQL schema of its
+    own (created if need be) that the migrations run in, for a project's space."""
     try:
         with _one_at_a_time(engine):
-            before = current_revision(engine)
             head = head_revision()
-            if before != head:
-                with engine.begin() as conn:
-                    command.upgrade(_config(conn), "head")
+            with engine.begin() as conn:
+                if schema is not None:
+                    conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+                    # for this transaction only: the pooled connection keeps its own path
+                    conn.execute(text(f'SET LOCAL search_path TO "{schema}"'))
+                before = MigrationContext.configure(conn).get_current_revision()
+                if before != head:
+                    command.upgrade(_config(conn, space), "head")
     except SQLAlchemyError as exc:
         reason = database_reason(exc)
         raise StorageError(f"cannot bring the database schema up to date: {reason}") from None

@@ -8,6 +8,7 @@ from typing import overload
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -229,4 +230,40 @@ IMAGE_DISAGREEMENT = Table(
     Column("score", Float, nullable=False),
     Column("threshold", Float, nullable=False),
     Column("computed_at", DateTime(timezone=True), nullable=False),
+)
+
+# Projects (migration 0011): one deployment, several teams. Project 1 is the deployment as
+# it was before: its records stay in these tables. Another project's records live in the
+# same tables in a space of its own (a PostgreSQL schema `project_<id>`, or on SQLite a file
+# beside this one), so no query of one project can reach another's. A NULL setting is the
+# environment's (only project 1 leaves them unset).
+PROJECTS = Table(
+    "projects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("slug", String(40), nullable=False, unique=True),
+    Column("name", String(80), nullable=False),
+    Column("image_source", String(1024), nullable=True),
+    Column("labels", JSON, nullable=True),  # [{"name", "color", ...}, ...]
+    Column("annotators_per_image", Integer, nullable=True),
+    Column("claim_minutes", Integer, nullable=True),
+    Column("repeat_percent", Integer, nullable=True),
+    Column("suggestions", String(8), nullable=True),
+    Column("open_to_all", Boolean, nullable=False, server_default="0"),
+    # members (not only admins) may upload images into the project's folder or prefix
+    Column("members_upload", Boolean, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    sqlite_autoincrement=True,  # an id is never given twice: it names the project's space
+)
+
+# Who may work in a project, and as what there.
+PROJECT_MEMBERS = Table(
+    "project_members",
+    metadata,
+    Column("project_id", Integer, primary_key=True, autoincrement=False),
+    Column("account", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Index("ix_project_members_account", "account"),
 )

@@ -33,7 +33,7 @@ class Thumbnails:
 
     def url(self, key: str) -> str:
         """The route serving the thumbnail; the version lets the browser keep it."""
-        return f"/thumbs/{quote(key)}?v={self.etag(key)}"
+        return f"/thumbs/{quote(key)}?v={self.etag(key)}{self.images.project_query}"
 
     def rendition(self, key: str) -> Rendition:
         """The thumbnail (cached per fingerprint), or UnreadableImage (cached too)."""

@@ -20,6 +20,7 @@ from domain.bulk_edit import (
     plan_bulk,
     summary,
 )
+from domain.labels import offered
 from domain.record_checks import check_records
 from domain.suggestions import REJECT, Decision, suggestion_of
 from storage.autosave import image_size_now
@@ -51,7 +52,7 @@ def bulk_change(
     """Relabel (to `label`) or delete the shapes `raw_targets` names, as `actor` (a
     reviewer's change to someone else's shape goes to gold). Every image is saved on its
     own: a refusal on one (conflict, image gone, a check failing) keeps the others."""
-    labels = [item.name for item in services.settings.labels]
+    labels = [item.name for item in offered(services.settings.labels)]  # not retired ones
     problem = label_problem(action, label, labels)
     targets = parse_targets(raw_targets)
     if problem or isinstance(targets, str):

@@ -84,6 +84,8 @@ BY_PROP = {
     "graph.relayoutData": relayout,
     "graph-edit-store.data": relayout,  # the shape changes the browser passes on
     "annotator-store.data": st.sampled_from(NAMES) | any_json,
+    # the page's project, set by the server: mostly the real one, sometimes anything
+    "project-store.data": st.just("default") | st.none() | any_json,
 }
 
 
@@ -174,12 +176,22 @@ def _body(dep: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
 def test_no_callback_answers_500_to_any_json(app_client, data):
     client, deps = app_client
     dep = data.draw(st.sampled_from(deps), label="callback")
-    response = client.post("/_dash-update-component", json=_body(dep, data))
+    body = _body(dep, data)
+    response = client.post("/_dash-update-component", json=body)
     assert response.status_code < 500, (dep["output"][:80], response.data[:300])
-    if not _reads_a_report(dep):
+    sent = _project_sent(body)  # a value that is no text names no project: the first one
+    if isinstance(sent, str) and sent != "default":  # no such project: refused whole
+        assert response.status_code == 404, (dep["output"][:80], response.data[:300])
+    elif not _reads_a_report(dep):
         # the annotate page's callbacks take any value in their stride: they never fall
         # back on the server's "values do not fit" answer (a crash turned into a 400)
         assert response.status_code in (200, 204), (dep["output"][:80], response.data[:300])
+
+
+def _project_sent(body: dict[str, Any]) -> object:
+    """The value the request gives the page's project store (None: not sent, or null)."""
+    found = [e for e in body["state"] if isinstance(e, dict) and e.get("id") == "project-store"]
+    return found[0].get("value") if found else None
 
 
 def _reads_a_report(dep: dict[str, Any]) -> bool:

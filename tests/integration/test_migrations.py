@@ -72,11 +72,16 @@ def test_cli_migrate_reports_the_revision(tmp_path, postgres_database_url):
             [sys.executable, "cli.py", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True
         )
         assert run.returncode == 0, run.stderr
-        assert run.stdout.strip() == f"database migrated to revision {head_revision()} (newest)"
+        assert run.stdout.splitlines() == [
+            f"database migrated to revision {head_revision()} (newest)",
+            f"project default (id 1): at revision {head_revision()}, in the main database",
+        ]
         again = subprocess.run(
             [sys.executable, "cli.py", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True
         )
-        assert again.stdout.strip() == f"database already at revision {head_revision()} (newest)"
+        assert again.stdout.splitlines()[0] == (
+            f"database already at revision {head_revision()} (newest)"
+        )
 
 
 def test_workers_starting_together_migrate_one_at_a_time(postgres_database_url):

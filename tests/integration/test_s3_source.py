@@ -267,7 +267,7 @@ def test_the_page_explains_a_missing_bucket_and_recovers_on_refresh(
     client.put_object(Bucket="arrives-later", Key="first.jpg", Body=jpeg((12, 8)))
     refresh = [None] * 6 + [1]
     position = call(navigation.navigate, "refresh-listing.n_clicks", *refresh, None, "a", None)[0]
-    assert position == {"batch": "", "key": "first.jpg", "index": 0}
+    assert position == {"batch": "", "key": "first.jpg", "index": 0, "project": "default"}
 
 
 def test_import_and_export_against_s3(s3_env: MotoServer, bucket: str, tmp_path) -> None:

@@ -25,7 +25,7 @@ from analysis.report import agreement_report
 from callbacks import agreement
 from components import agreement_tab as tab
 from components import ids
-from components.layout import build_layout
+from components.layout import PageProject, build_layout
 from domain.accounts import Role, Viewer
 from domain.annotation import Annotation
 from domain.status import ImageStatus
@@ -324,7 +324,8 @@ def test_nothing_happens_before_compute_or_a_click() -> None:
 
 def test_the_annotate_view_stays_the_first_tab_with_every_id() -> None:
     page = build_layout(LABELS)
-    signed_in = build_layout(LABELS, Viewer("ann", Role.ADMIN, True))
+    two_projects = PageProject("a", "A", (("a", "A"), ("b", "B")))
+    signed_in = build_layout(LABELS, Viewer("ann", Role.ADMIN, True), two_projects)
     found = component_ids(page) + component_ids(signed_in)  # local mode and sign-in ids
     tabs = find(page, ids.TABS)
 
@@ -341,6 +342,10 @@ def test_the_annotate_view_stays_the_first_tab_with_every_id() -> None:
         ids.SUGGEST_REJECT,
         ids.GALLERY_TILE,
         ids.QA_CARD,
+        ids.PROJECT_CHOICE,
+        ids.ADMIN_PROJECT_MEMBER_ACCOUNT,
+        ids.ADMIN_PROJECT_MEMBER_ROLE,
+        ids.UPLOAD_FILES,  # made by assets/upload.js
     )
     missing = {w for w in wanted if w not in found and w not in made_later}
     assert missing == set()

@@ -186,7 +186,7 @@ def test_unsaved_records_survive_a_reload(services):
 def test_no_objects_and_skip_record_statuses_and_move_on(services):
     image, records = open_image("img01.jpg")
     position = press("no-objects", at("img01.jpg"), records)[0]
-    assert position == {"batch": "", "key": "img02.jpg", "index": 1}
+    assert position == {"batch": "", "key": "img02.jpg", "index": 1, "project": "default"}
     image2, records2 = open_image("img02.jpg")
     press("skip", position, records2)
     assert services.store.statuses_for("alice") == {"img01.jpg": "empty", "img02.jpg": "skipped"}
@@ -199,12 +199,18 @@ def test_paging_stops_at_either_end_and_says_so(services):
     position, _, _, _, text, is_open, color = press("next", at("img03.jpg"), records)
     assert position is no_update and "last image" in text and color == "info"
     assert press("prev", at("img01.jpg"), records)[4] == "This is the first image of the batch."
-    assert press("prev", at("img02.jpg"), records)[0] == at("img01.jpg") | {"index": 0}
+    assert press("prev", at("img02.jpg"), records)[0] == at("img01.jpg") | {
+        "index": 0,
+        "project": "default",
+    }
 
 
 def test_a_remembered_image_that_is_gone_is_explained(services):
     position, jump, _choices, batch, text, is_open, _ = load(at("removed.jpg"))
-    assert position == {"batch": "", "key": "img01.jpg", "index": 0} and jump == "img01.jpg"
+    assert (
+        position == {"batch": "", "key": "img01.jpg", "index": 0, "project": "default"}
+        and jump == "img01.jpg"
+    )
     assert is_open and "removed.jpg is no longer in the batch" in text
 
 
@@ -295,7 +301,12 @@ def batches(tmp_path):
 
 def test_sub_folders_are_batches_to_choose_from(batches):
     position, jump, _choices, batch, *_ = load(None)
-    assert position == {"batch": "north", "key": "north/img01.jpg", "index": 0}
+    assert position == {
+        "batch": "north",
+        "key": "north/img01.jpg",
+        "index": 0,
+        "project": "default",
+    }
     options, disabled, _warning, warning_open = call(
         navigation.batch_options, "position-store.data", position
     )
@@ -303,7 +314,12 @@ def test_sub_folders_are_batches_to_choose_from(batches):
     assert disabled is False and warning_open is False
 
     position, jump, choices, batch, *_ = press("batch", position, None, value="south")
-    assert position == {"batch": "south", "key": "south/img01.jpg", "index": 0}
+    assert position == {
+        "batch": "south",
+        "key": "south/img01.jpg",
+        "index": 0,
+        "project": "default",
+    }
     assert (jump, batch) == ("south/img01.jpg", "south")
     # The jump box gets its choices with its value: this image first, then the next ones.
     assert [choice["value"] for choice in choices] == ["south/img01.jpg", "south/img02.jpg"]
@@ -344,7 +360,7 @@ def test_jump_offers_names_by_prefix_and_positions_by_number(batches):
     # The current image is always an option, so the selector can show it.
     assert options[0]["value"] == "north/img01.jpg"
     moved = press("jump", position, None, value="north/img03.jpg")[0]
-    assert moved == {"batch": "north", "key": "north/img03.jpg", "index": 2}
+    assert moved == {"batch": "north", "key": "north/img03.jpg", "index": 2, "project": "default"}
 
 
 def test_progress_of_a_huge_batch_is_counted_a_few_pages_per_update(batches, monkeypatch):
