@@ -113,6 +113,7 @@ def main(target: Path) -> None:
             page.wait_for_timeout(300)
             page.screenshot(path=str(target.with_name("exchange-panel.png")))
             agreement_tab(browser, server.url, page, target.with_name("agreement-tab.png"))
+            projects_and_labels(page, target.with_name("projects.png"))
             with review_server() as reviewing:
                 review_tabs(browser, reviewing.url, target.parent)
             browser.close()
@@ -120,8 +121,8 @@ def main(target: Path) -> None:
         server.stop()
         shutil.rmtree(data, ignore_errors=True)
     print(
-        f"wrote {target}, and exchange-panel.png, agreement-tab.png, review.png and "
-        "gallery.png beside it"
+        f"wrote {target}, and exchange-panel.png, agreement-tab.png, projects.png, review.png "
+        "and gallery.png beside it"
     )
 
 
@@ -241,7 +242,10 @@ def review_tabs(browser: Any, url: str, folder: Path) -> None:
     page.click("#gallery-show")
     page.get_by_role("option", name="Everyone", exact=True).click()
     page.click("#gallery-apply")
-    wait_until(lambda: "show=everyone" in page.url, what="everyone's shapes asked for")
+    wait_until(
+        lambda: "show=everyone" in page.evaluate("() => window.location.search"),
+        what="everyone's shapes asked for",
+    )
     wait_thumbnails(page)
     page.mouse.move(5, 5)
     page.wait_for_timeout(800)
@@ -255,6 +259,53 @@ def review_tabs(browser: Any, url: str, folder: Path) -> None:
     )
     report(console, "rita")
     context.close()
+
+
+def projects_and_labels(page: Any, target: Path) -> None:
+    """The Admin tab: a second project made in the Projects card, and the first project's
+    label set with a description, a key of its own and a retired label (projects.png)."""
+    page.get_by_role("tab", name="Admin").click()
+    wait_until(lambda: "default" in page.inner_text("#admin-projects"), what="the projects")
+    for field, value in (
+        ("#admin-project-name", "Street scenes"),
+        ("#admin-project-slug", "street"),
+        ("#admin-project-source", "street"),
+        ("#admin-project-labels", "car, bicycle, pedestrian, sign"),
+        ("#admin-project-per-image", "2"),
+    ):
+        page.fill(field, value)
+    page.click("#admin-project-save")
+    wait_text(page, "#admin-project-result", "Made project Street scenes")
+    grid = "#admin-labels-grid .ag-center-cols-container"
+    wait_until(lambda: page.locator(f"{grid} .ag-row").count() == 5, what="the label set")
+    for name, column, text in (
+        ("vehicle", "hotkey", "v"),
+        ("food", "description", "Anything edible, packaged or not."),
+    ):
+        page.locator(f"{grid} .ag-row[row-id='{name}'] .ag-cell[col-id='{column}']").click()
+        page.keyboard.press("Control+A")
+        page.keyboard.type(text)
+        page.keyboard.press("Enter")
+        wait_text(page, "#admin-labels-result", f"Saved {name}")
+    page.locator(f"{grid} .ag-row[row-id='object'] .ag-cell[col-id='name']").click()
+    page.click("#admin-labels-retire")
+    wait_text(page, "#admin-labels-result", "Retired object")
+    page.mouse.move(5, 5)
+    page.wait_for_timeout(500)
+    top = page.evaluate(
+        "() => document.querySelector('#admin-projects').closest('.card')"
+        ".getBoundingClientRect().top + window.scrollY"
+    )
+    bottom = page.evaluate(
+        "() => document.querySelector('#admin-labels-grid').closest('.card')"
+        ".getBoundingClientRect().bottom + window.scrollY"
+    )
+    width = page.viewport_size["width"]
+    page.screenshot(
+        path=str(target),
+        full_page=True,
+        clip={"x": 0, "y": top - 8, "width": width, "height": bottom - top + 16},
+    )
 
 
 def wait_thumbnails(page: Any) -> None:
