@@ -73,6 +73,19 @@ def _refusal(services: Services) -> Response | None:
     return _answer(403, "Only the project's admins may upload images to it.")
 
 
+def _json_request(what: str) -> tuple[Services, dict[str, Any]] | Response:
+    """The project's services and the request's JSON object; or the answer refusing it
+    (403 for someone who may not upload here, 400 for a body that is not an object)."""
+    services = current()
+    refused = _refusal(services)
+    if refused:
+        return refused
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _answer(400, f"Send {what} as JSON.")
+    return services, body
+
+
 def batches() -> Response:
     """The batches of the project's source, and the upload limit."""
     services = current()
@@ -89,13 +102,10 @@ def batches() -> Response:
 
 def plan() -> Response:
     """Which files are taken and how each is sent (JSON: batch, duplicates, files)."""
-    services = current()
-    refused = _refusal(services)
-    if refused:
-        return refused
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return _answer(400, "Send the upload's plan as JSON.")
+    asked = _json_request("the upload's plan")
+    if isinstance(asked, Response):
+        return asked
+    services, body = asked
     try:
         batch = clean_batch(body.get("batch"))
         duplicates = clean_duplicates(body.get("duplicates"))
@@ -180,13 +190,10 @@ def receive() -> Response:
 def done() -> Response:
     """The browser finished sending: S3 objects are checked (a bad one deleted), and the
     listing is refreshed so every worker shows the new images."""
-    services = current()
-    refused = _refusal(services)
-    if refused:
-        return refused
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return _answer(400, "Send the finished upload as JSON.")
+    asked = _json_request("the finished upload")
+    if isinstance(asked, Response):
+        return asked
+    services, body = asked
     keys, token = body.get("keys") or [], body.get("token")
     if not isinstance(keys, list) or len(keys) > MAX_DONE_KEYS:
         return _answer(400, f"List at most {MAX_DONE_KEYS} keys.")

@@ -14,7 +14,7 @@ from flask import Flask, Response, g, request
 
 from auth.session import sign_in_required, signed_in_account
 from components import ids
-from domain.accounts import Role
+from domain.accounts import RANK, Role
 from domain.projects import Project, role_in
 from storage.errors import StorageError
 from storage.runtime import enter_project, first_services, leave_project
@@ -70,6 +70,17 @@ def role_of(project: Project) -> Role | None:
     if account is None:
         return None
     return role_in(project, account.name, account.role, True)
+
+
+def highest_role(account: str, own: Role) -> Role:
+    """The highest role an account has: its own, or one a project gives it as a member
+    (the projects read before, if the database is away now)."""
+    try:
+        projects = first_services().projects.all()
+    except StorageError:
+        return own
+    given = [p.member_role(account) for p in projects]
+    return max([own, *(r for r in given if r is not None)], key=RANK.__getitem__)
 
 
 def enterable(projects: Sequence[Project]) -> list[tuple[Project, Role]]:

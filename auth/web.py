@@ -22,7 +22,7 @@ from auth.directory import AccountDirectory
 from auth.login_page import safe_next, sign_in_page
 from auth.passwords import DUMMY_HASH, password_matches
 from auth.permissions import callback_ids, deployment_wide, role_needed
-from auth.project_access import install_project_access
+from auth.project_access import highest_role, install_project_access
 from auth.session import CSRF_KEY, csrf_matches, csrf_token, project_role, set_directory
 from auth.throttle import SignInThrottle
 from config import ConfigError, Settings
@@ -109,10 +109,13 @@ def session_store(
 
 
 def body_limit() -> int:
-    """The largest body the person asking may send (signed in or not)."""
+    """The largest body the person asking may send (signed in or not): by the highest
+    role they have anywhere (their own, or one a project gives them), since the body is
+    capped before it is read and so before its project is known."""
     if not current_user.is_authenticated:
         return ANONYMOUS_BYTES
-    return BODY_LIMITS[current_user.account.role]
+    account = current_user.account
+    return BODY_LIMITS[highest_role(account.name, account.role)]
 
 
 def install(

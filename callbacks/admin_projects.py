@@ -68,6 +68,7 @@ def project_form(
     repeats: Any,
     suggestions: Any,
     open_to_all: Any,
+    members_upload: Any,
     accounts: Sequence[Any],
     roles: Sequence[Any],
 ) -> dict[str, object]:
@@ -86,6 +87,7 @@ def project_form(
         "repeat_percent": repeats,
         "suggestions": suggestions,
         "open_to_all": bool(open_to_all),
+        "members_upload": bool(members_upload),
         "members": members,
     }
 
@@ -148,6 +150,7 @@ def show_projects(active: Any, changed: Any, picked: Any) -> tuple[object, ...]:
     Output(ids.ADMIN_PROJECT_REPEATS, "value"),
     Output(ids.ADMIN_PROJECT_SUGGESTIONS, "value"),
     Output(ids.ADMIN_PROJECT_OPEN, "value"),
+    Output(ids.ADMIN_PROJECT_UPLOAD, "value"),
     Output(ids.ADMIN_PROJECT_MEMBERS, "children"),
     Output(ids.ADMIN_PROJECT_VERSION, "data"),
     Input(ids.ADMIN_PROJECT_PICK, "value"),
@@ -200,6 +203,7 @@ def add_member(_clicks: Any, rows: Sequence[dict[str, Any]]) -> Patch:
     State(ids.ADMIN_PROJECT_REPEATS, "value"),
     State(ids.ADMIN_PROJECT_SUGGESTIONS, "value"),
     State(ids.ADMIN_PROJECT_OPEN, "value"),
+    State(ids.ADMIN_PROJECT_UPLOAD, "value"),
     State({"type": ids.ADMIN_PROJECT_MEMBER_ACCOUNT, "index": ALL}, "value"),
     State({"type": ids.ADMIN_PROJECT_MEMBER_ROLE, "index": ALL}, "value"),
     prevent_initial_call=True,

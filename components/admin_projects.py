@@ -98,8 +98,9 @@ def member_rows(members: Sequence[Member], spare: int = 1) -> list[dbc.Row]:
 
 def form_values(project: Project | None) -> tuple[Any, ...]:
     """What the form shows for a project (None: a new one): name, slug, slug locked, image
-    source, labels, per image, claim minutes, repeats, suggestions, open to all, member
-    rows, version. A setting the project leaves to the environment shows blank."""
+    source, labels, per image, claim minutes, repeats, suggestions, open to all, members
+    may upload, member rows, version. A setting the project leaves to the environment
+    shows blank."""
     if project is None:
         return (
             "",
@@ -111,6 +112,7 @@ def form_values(project: Project | None) -> tuple[Any, ...]:
             None,
             None,
             "",
+            False,
             False,
             member_rows((), MEMBER_ROWS),
             None,
@@ -126,6 +128,7 @@ def form_values(project: Project | None) -> tuple[Any, ...]:
         project.repeat_percent,
         project.suggestions or "",
         project.open_to_all,
+        project.members_upload,
         member_rows(project.members),
         project.version,
     )
@@ -241,6 +244,11 @@ def projects_card() -> dbc.Card:
                 dbc.Checkbox(
                     id=ids.ADMIN_PROJECT_OPEN,
                     label="Open to every account (each with their own role)",
+                    value=False,
+                ),
+                dbc.Checkbox(
+                    id=ids.ADMIN_PROJECT_UPLOAD,
+                    label="Members may upload images (else only its admins)",
                     value=False,
                 ),
                 dbc.Label("Members (empty the name to remove one)", className="small mb-0 mt-2"),

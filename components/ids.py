@@ -271,6 +271,7 @@ ADMIN_PROJECT_CLAIM = "admin-project-claim"
 ADMIN_PROJECT_REPEATS = "admin-project-repeats"
 ADMIN_PROJECT_SUGGESTIONS = "admin-project-suggestions"
 ADMIN_PROJECT_OPEN = "admin-project-open"  # open to every account
+ADMIN_PROJECT_UPLOAD = "admin-project-upload"  # members (not only admins) may upload
 ADMIN_PROJECT_MEMBERS = "admin-project-members"  # the member rows
 ADMIN_PROJECT_ACCOUNTS = "admin-project-accounts"  # datalist: the accounts one may add
 ADMIN_PROJECT_MEMBER_ACCOUNT = "admin-project-member-account"  # pattern type, index = row

@@ -276,3 +276,16 @@ def test_an_admin_of_one_project_manages_it_but_not_accounts_or_projects(deploym
         f"{dana.base_url}/_dash-layout", headers={"Referer": f"{dana.base_url}/?project=a"}
     )
     assert "admin-labels-grid" in page.text and "admin-users" not in page.text
+
+
+def test_a_project_admin_may_send_an_admins_body_and_an_annotator_may_not(deployment):
+    """Bodies are capped before they are read, by the highest role the person has anywhere:
+    an import of 5 MB is too big for an annotator, not for an admin of a project."""
+    body = b"{" + b" " * (5 * 1024 * 1024) + b"}"
+    headers = {"Content-Type": "application/json"}
+    for name, refused in (("alice", True), ("dana", False)):
+        client = signed_in(deployment["app"], name)
+        answer = client.session.post(
+            f"{client.base_url}/_dash-update-component", data=body, headers=headers
+        )
+        assert (answer.status_code == 413) is refused, (name, answer.status_code, answer.text)

@@ -72,12 +72,14 @@ def values(
     repeats: Any = None,
     suggestions: str = "",
     open_to_all: bool = False,
+    members_upload: bool = False,
     members: tuple[tuple[str, str], ...] = (("alice", "annotator"), ("", "annotator")),
 ) -> list[Any]:
     """The save callback's form States, after the pick and the version."""
     accounts = [account for account, _ in members]
     roles = [role for _, role in members]
-    return [name, slug, source, labels, per_image, claim, repeats, suggestions, open_to_all] + [
+    flags = [open_to_all, members_upload]
+    return [name, slug, source, labels, per_image, claim, repeats, suggestions, *flags] + [
         accounts,
         roles,
     ]
@@ -109,6 +111,7 @@ def test_the_form_sends_member_rows_side_by_side_and_open_as_a_flag() -> None:
         0,
         "on",
         [True],
+        True,
         ["alice", None],
         ["reviewer", None],
     )
@@ -116,7 +119,7 @@ def test_the_form_sends_member_rows_side_by_side_and_open_as_a_flag() -> None:
         {"account": "alice", "role": "reviewer"},
         {"account": "", "role": "annotator"},
     ]
-    assert form["open_to_all"] is True
+    assert form["open_to_all"] is True and form["members_upload"] is True
     assert form["annotators_per_image"] == 2 and form["suggestions"] == "on"
 
 
@@ -129,11 +132,13 @@ def test_a_new_project_is_offered_only_to_global_admins() -> None:
 
 
 def test_the_form_shows_a_projects_values_with_its_slug_locked() -> None:
-    name, slug, locked, source, labels, per_image, claim, repeats, mode, open_, rows, version = (
+    name, slug, locked, source, labels, per_image, claim, repeats, mode, open_, upload, *rest = (
         form_values(CATS)
     )
+    rows, version = rest
     assert (name, slug, locked, source, labels) == ("Cats", "cats", True, "cats", "cat, dog")
     assert (per_image, claim, repeats, mode, open_, version) == (0, 20, 5, "off", False, 3)
+    assert upload is False
     assert "alice" in str(rows) and len(rows) == 2  # alice, then a spare row
 
 
@@ -184,6 +189,10 @@ def test_picking_a_project_fills_the_form_and_saving_changes_it(services: Servic
     cats = services.projects.find("cats")
     assert cats is not None and cats.version == 2
     assert cats.members == (Member("bob", Role.REVIEWER),)
+    assert not cats.members_upload
+    saved("cats", 2, *values(members_upload=True))
+    cats = services.projects.find("cats")
+    assert cats is not None and cats.members_upload  # members may upload now
 
 
 def test_a_stale_change_is_refused_with_a_clear_message(services: Services) -> None:
