@@ -234,6 +234,8 @@ def export_annotations(
     shapes = sum(len(i.shapes) for s in sets.values() for i in s.items)
     who = tuple(sorted(sets))
     stem = f"concord-{codec.name}-{_safe_folder(annotator) if annotator else 'all'}"
+    if not services.project.is_first:  # files of several projects stay apart in Downloads
+        stem = f"concord-{services.project.slug}-{stem.removeprefix('concord-')}"
     if batch:
         stem += f"-{_safe_folder(batch)}"
     if annotator is not None or codec.name == "csv":

@@ -144,3 +144,23 @@ def test_the_list_read_before_serves_while_the_database_is_away(tmp_path: Path) 
     assert [p.slug for p in store.all()] == ["default"]  # the request goes on
     with pytest.raises(StorageError):
         ProjectStore(store.engine).all()  # nothing read before: says why
+
+
+def test_an_export_of_another_project_is_named_after_it(tmp_path: Path) -> None:
+    from storage.runtime import current, project_scope
+    from tests.unit.callback_support import install_services, make_batch
+    from workflows.exchange import export_annotations
+
+    from domain.annotation import Annotation
+
+    make_batch(tmp_path / "images", [(40, 30)])
+    services = install_services(tmp_path)
+    make_batch(services.settings.image_root / "cats", [(40, 30)])
+    services.projects.create(Project(0, "cats", "Cats", image_source="cats"))
+    for slug in (None, "cats"):
+        with project_scope(slug):
+            box = Annotation("s1", "img01.jpg", "ann", "person", "rect", (1, 2, 30, 20))
+            current().store.sync_image("img01.jpg", "ann", [box])
+    assert export_annotations(current(), "csv").filename == "concord-csv-all.csv"
+    with project_scope("cats"):
+        assert export_annotations(current(), "csv").filename == "concord-cats-csv-all.csv"
