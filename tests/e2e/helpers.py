@@ -159,3 +159,17 @@ def open_signed_in(browser: Any, url: str, name: str, password: str) -> tuple[An
     page.click("#signin-button")
     page.wait_for_selector("#signed-in-as")
     return context, page, console
+
+
+def wait_for_address(page: Any) -> None:
+    """Wait until the address names the image shown (?image=): the page writes it just
+    after a move, and a reload opens the image the address names."""
+    wait_until(
+        lambda: page.evaluate(
+            "() => { const text = document.getElementById('position-text').innerText;"
+            " const name = text.split(' · ').pop().trim();"
+            " const key = new URLSearchParams(window.location.search).get('image') || '';"
+            " return !!name && (key === name || key.endsWith('/' + name)); }"
+        ),
+        what="the address to name the image shown",
+    )

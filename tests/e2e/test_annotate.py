@@ -12,6 +12,7 @@ from tests.e2e.helpers import (
     shape_strokes,
     sign_in,
     to_screen,
+    wait_for_address,
     wait_for_image,
     wait_rows,
     wait_until,
@@ -147,6 +148,7 @@ def test_next_and_back_restores_shapes_and_reload_keeps_them(page):
     wait_until(lambda: page.inner_text("#position-text").startswith("1 of"))
     assert close_to(coords(wait_rows(page, 1)[0]), first, 0.01)
     assert shape_strokes(page) == [PERSON]
+    wait_for_address(page)
     page.reload()
     wait_for_image(page)
     assert close_to(coords(wait_rows(page, 1)[0]), first, 0.01)

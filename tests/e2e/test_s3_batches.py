@@ -8,7 +8,15 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image
 
-from tests.e2e.helpers import ConsoleLog, drag, image_size, sign_in, wait_rows, wait_until
+from tests.e2e.helpers import (
+    ConsoleLog,
+    drag,
+    image_size,
+    sign_in,
+    wait_for_address,
+    wait_rows,
+    wait_until,
+)
 from tests.servers import AppServer, MotoServer
 
 BUCKET = "e2e-batches"
@@ -89,6 +97,7 @@ def test_page_through_an_s3_batch_switch_batches_and_annotate(browser, s3_app, s
     page.keyboard.press("ArrowRight")
     wait_until(lambda: position_text(page) == "2 of 2 · site-b/b2.jpg", what="keyboard next")
 
+    wait_for_address(page)
     page.reload()  # the place is remembered, batch included
     wait_until(lambda: position_text(page) == "2 of 2 · site-b/b2.jpg", what="after reload")
     wait_until(lambda: "b2.jpg" in page.inner_text("#jump"), what="the jump box names it")

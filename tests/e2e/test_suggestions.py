@@ -7,7 +7,15 @@ from __future__ import annotations
 import uuid
 
 from storage.annotation_store import AnnotationStore
-from tests.e2e.helpers import rows, shape_strokes, sign_in, wait_for_image, wait_rows, wait_until
+from tests.e2e.helpers import (
+    rows,
+    shape_strokes,
+    sign_in,
+    wait_for_address,
+    wait_for_image,
+    wait_rows,
+    wait_until,
+)
 
 PERSON = "rgb(230, 159, 0)"  # #E69F00, the first default label's colour
 ANIMAL = "rgb(86, 180, 233)"  # #56B4E9, the second
@@ -78,6 +86,7 @@ def test_suggest_accept_relabel_reject_and_reload(page, app_server):
 
     page.click("#prev")
     wait_until(lambda: page.inner_text("#position-text").startswith("1 of"))
+    wait_for_address(page)
     page.reload()
     wait_for_image(page)
     kept = wait_rows(page, 1)[0]

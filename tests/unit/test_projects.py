@@ -147,11 +147,10 @@ def test_the_list_read_before_serves_while_the_database_is_away(tmp_path: Path) 
 
 
 def test_an_export_of_another_project_is_named_after_it(tmp_path: Path) -> None:
+    from domain.annotation import Annotation
     from storage.runtime import current, project_scope
     from tests.unit.callback_support import install_services, make_batch
     from workflows.exchange import export_annotations
-
-    from domain.annotation import Annotation
 
     make_batch(tmp_path / "images", [(40, 30)])
     services = install_services(tmp_path)
