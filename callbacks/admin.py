@@ -23,15 +23,10 @@ from components.admin_tab import accounts_table
 from domain.accounts import Account, Role, account_name, parse_role
 from domain.errors import AccountError, AnnotatorNameError
 from domain.identity import clean_annotator_name
+from domain.projects import ProjectError
 from storage.errors import StorageError
-from storage.runtime import (
-    CLAIM_MINUTES,
-    PER_IMAGE,
-    REPEAT_PERCENT,
-    assignment_setup,
-    current,
-    repeat_share,
-)
+from storage.runtime import assignment_setup, current, repeat_share
+from workflows.projects import set_assignment
 
 
 def _said(text: str, ok: bool = True) -> html.Span:
@@ -160,11 +155,8 @@ def change_assignment(_save: Any, per_image: Any, minutes: Any, percent: Any = 0
         raise PreventUpdate
     try:
         k, claim, repeats = assignment_values(per_image, minutes, percent)
-        settings = current().app_settings
-        settings.put(PER_IMAGE, k)
-        settings.put(CLAIM_MINUTES, claim)
-        settings.put(REPEAT_PERCENT, repeats)
-    except (AccountError, StorageError) as exc:
+        set_assignment(current(), k, claim, repeats)  # the project's own, one place
+    except (AccountError, ProjectError, StorageError) as exc:
         return _said(f"Not saved: {exc}.", ok=False), no_update
     who = "everyone sees every image" if k == "0" else f"each image goes to {k} annotator(s)"
     again = f"{repeats}% of Next presses bring back a finished image"

@@ -26,7 +26,12 @@ from domain.accounts import Role
 from domain.projects import Project, ProjectError, role_in
 from storage.errors import StorageError
 from storage.runtime import current
-from workflows.projects import create_project, known_accounts, update_project
+from workflows.projects import (
+    clear_assignment_overrides,
+    create_project,
+    known_accounts,
+    update_project,
+)
 
 
 def _said(text: str, ok: bool = True) -> html.Span:
@@ -105,9 +110,12 @@ def save(pick: Any, form: dict[str, object], version: Any) -> Project:
         raise ProjectError(f"you may not change project {str(pick)[:40]!r}")
     if not isinstance(version, int):  # the form was never filled from the project
         raise ProjectError(f"pick project {project.slug!r} again before changing it")
-    return update_project(
+    saved = update_project(
         services, project.slug, {k: v for k, v in form.items() if k != "slug"}, version
     )
+    if services.hub is not None:  # the form's assignment values are in force now
+        clear_assignment_overrides(services.hub.build(saved))
+    return saved
 
 
 @callback(

@@ -237,7 +237,8 @@ def projects_card() -> dbc.Card:
                 html.P(
                     "A blank setting follows the environment: the default project keeps "
                     "following it, another project takes the environment's value of now. "
-                    "Values saved in the project's Image assignment card win over these.",
+                    "The Image assignment card above sets the same three values for the "
+                    "project the page is in.",
                     className="small text-muted mt-2 mb-1",
                 ),
                 settings_row,

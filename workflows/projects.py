@@ -44,7 +44,7 @@ from domain.projects import (
 )
 from storage.errors import StorageError
 from storage.project_space import prepare_space, sqlite_space_file
-from storage.runtime import Services
+from storage.runtime import CLAIM_MINUTES, PER_IMAGE, REPEAT_PERCENT, Services
 
 log = logging.getLogger("concord.projects")
 
@@ -319,3 +319,19 @@ def update_project(
     except BaseException:
         _remove_empty(folders)
         raise
+
+
+def clear_assignment_overrides(services: Services) -> None:
+    """Forget the per-image, claim and repeat values an older Admin tab saved as app
+    settings in the project's own tables (they would win over the project's)."""
+    for name in (PER_IMAGE, CLAIM_MINUTES, REPEAT_PERCENT):
+        services.app_settings.put(name, None)
+
+
+def set_assignment(services: Services, per_image: str, minutes: str, percent: str) -> Project:
+    """The Image assignment card's values become the project's own (one place for them):
+    annotators per image ('0': everyone sees every image), claim minutes, repeat percent."""
+    form = {"annotators_per_image": per_image, "claim_minutes": minutes, "repeat_percent": percent}
+    saved = update_project(services, services.project.slug, form, None, known=())
+    clear_assignment_overrides(services)
+    return saved

@@ -163,3 +163,20 @@ def test_an_export_of_another_project_is_named_after_it(tmp_path: Path) -> None:
     assert export_annotations(current(), "csv").filename == "concord-csv-all.csv"
     with project_scope("cats"):
         assert export_annotations(current(), "csv").filename == "concord-cats-csv-all.csv"
+
+
+def test_the_assignment_card_and_the_projects_card_set_the_same_values(tmp_path: Path) -> None:
+    """The Image assignment card saves the project's own values and forgets the app
+    settings an older release saved, which would otherwise win over the Projects card."""
+    from callbacks import admin
+    from storage.runtime import PER_IMAGE, assignment_setup, current
+    from tests.unit.callback_support import call, install_services
+
+    services = install_services(tmp_path)
+    services.app_settings.put(PER_IMAGE, "3")  # as the release before projects saved it
+    said, _ = call(admin.change_assignment, "admin-settings-save.n_clicks", 1, 2, 20, 5)
+    assert "each image goes to 2 annotator(s)" in str(said.children)
+    first = current().projects.first()
+    assert (first.annotators_per_image, first.claim_minutes, first.repeat_percent) == (2, 20, 5)
+    assert current().app_settings.get(PER_IMAGE) is None
+    assert assignment_setup(current().settings, current().app_settings) == (2, 20)
