@@ -36,7 +36,7 @@ def _selected(rows: Any) -> str | None:
 
 def _moved(services: Services, name: str | None, step: int) -> dict[str, object]:
     """The order with the named label one place up (-1) or down (+1)."""
-    names = [label.name for label in label_sets.current_labels(services)]
+    names = [label.name for label in services.settings.labels]
     if name not in names:
         raise DomainError("select a label in the table first")
     at = names.index(name)
@@ -74,7 +74,7 @@ def label_change(
         moved = label_sets.rename_label(services, selected, rename_to, version, actor)
         return f"Renamed {selected} to {str(rename_to).strip()}: {moved} stored shape(s) followed."
     if trigger == ids.ADMIN_LABELS_RETIRE:
-        labels = label_sets.current_labels(services)
+        labels = services.settings.labels
         retired = next((lab.retired for lab in labels if lab.name == selected), False)
         label_sets.change_labels(
             services, "restore" if retired else "retire", version, {"name": selected}
@@ -138,7 +138,7 @@ def edit_label_set(
         counts = stored_label_counts(services.store.engine)
     except StorageError as exc:
         return no_update, no_update, _said(str(exc), ok=False), no_update
-    labels = label_sets.current_labels(services)
+    labels = services.settings.labels
     rows = label_rows(labels, counts)
     keep = [row for row in rows if row["name"] == selected] or no_update
     return rows, services.project.version, said, keep

@@ -15,12 +15,6 @@ from storage.label_rename import rename_stored_label, stored_label_counts
 from storage.runtime import Services
 
 
-def current_labels(services: Services) -> tuple[Label, ...]:
-    """The project's label set as people see it (the environment's for a first project
-    that has none of its own yet)."""
-    return services.project.labels or services.settings.labels
-
-
 def _store(services: Services, labels: tuple[Label, ...], version: int) -> Project:
     """Save the project with this label set; refused when it changed since `version`."""
     project = services.projects.by_id(services.project.id) or services.project
@@ -33,7 +27,7 @@ def change_labels(
     """Apply one edit to the project's label set and store it: `action` is add, edit,
     retire, restore or order (rename has its own function). Raises LabelError or
     ProjectError with a message for the admin."""
-    labels = current_labels(services)
+    labels = services.settings.labels
     name = str(values.get("name") or "")
     if action == "add":
         changed = label_set.add_label(
@@ -59,13 +53,14 @@ def rename_label(services: Services, old: str, new: object, version: int, actor:
     followed. Refused (nothing changed) where two labels would merge silently. The set is
     stored first (so a stale page is refused before any shape changes); if the shapes
     cannot follow, the set is put back."""
-    labels = current_labels(services)
+    labels = services.settings.labels
     changed = label_set.rename_label(labels, old, new, stored_label_counts(services.store.engine))
-    renamed = next(a for a, b in zip(changed, labels, strict=True) if a.name != b.name)
+    old_name, new_name = next(
+        (b.name, a.name) for a, b in zip(changed, labels, strict=True) if a.name != b.name
+    )
     saved = _store(services, changed, version)
-    old_name = next(b.name for a, b in zip(changed, labels, strict=True) if a.name != b.name)
     try:
-        return rename_stored_label(services.store, old_name, renamed.name, actor)
+        return rename_stored_label(services.store, old_name, new_name, actor)
     except Exception:
         try:
             _store(services, labels, saved.version)
