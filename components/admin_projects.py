@@ -11,7 +11,7 @@ from dash import dcc, html
 
 from components import ids
 from domain.accounts import Role
-from domain.projects import SUGGESTION_MODES, Member, Project
+from domain.projects import NUMBERS, SUGGESTION_MODES, Member, Project
 
 NEW = ""  # the pick that means "a new project"
 MEMBER_ROWS = 3  # empty member rows a new form starts with
@@ -138,42 +138,29 @@ def _field(label: str, control: object, width: int | None = None) -> dbc.Col:
     return dbc.Col([dbc.Label(label, className="small mb-0"), control], md=width)
 
 
+def _number_input(component_id: str, key: str) -> dbc.Input:
+    """A whole-number setting's input, within the range the project's checks allow."""
+    low, high = next((low, high) for name, _what, low, high in NUMBERS if name == key)
+    return dbc.Input(
+        id=component_id, type="number", min=low, max=high, step=1, placeholder="environment's"
+    )
+
+
 def projects_card() -> dbc.Card:
     """The list of projects and the form that makes or changes one."""
     settings_row = dbc.Row(
         [
-            _field(
-                "Annotators per image (0: all)",
-                dbc.Input(
-                    id=ids.ADMIN_PROJECT_PER_IMAGE,
-                    type="number",
-                    min=0,
-                    max=100,
-                    step=1,
-                    placeholder="environment's",
-                ),
-            ),
-            _field(
-                "Claim lasts (minutes)",
-                dbc.Input(
-                    id=ids.ADMIN_PROJECT_CLAIM,
-                    type="number",
-                    min=1,
-                    max=1440,
-                    step=1,
-                    placeholder="environment's",
-                ),
-            ),
-            _field(
-                "Repeats (% of Next)",
-                dbc.Input(
-                    id=ids.ADMIN_PROJECT_REPEATS,
-                    type="number",
-                    min=0,
-                    max=50,
-                    step=1,
-                    placeholder="environment's",
-                ),
+            *(
+                _field(title, _number_input(component, key))
+                for title, component, key in (
+                    (
+                        "Annotators per image (0: all)",
+                        ids.ADMIN_PROJECT_PER_IMAGE,
+                        "annotators_per_image",
+                    ),
+                    ("Claim lasts (minutes)", ids.ADMIN_PROJECT_CLAIM, "claim_minutes"),
+                    ("Repeats (% of Next)", ids.ADMIN_PROJECT_REPEATS, "repeat_percent"),
+                )
             ),
             _field(
                 "Suggestions",

@@ -21,6 +21,13 @@ FIRST_PROJECT_SLUG = "default"
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 MAX_NAME_LENGTH = 80
 SUGGESTION_MODES = ("auto", "on", "off")
+# A project's whole-number settings: (form key, what a person calls it, lowest, highest),
+# the ranges the environment allows too (the Admin form's inputs and the checks share them)
+NUMBERS: tuple[tuple[str, str, int, int], ...] = (
+    ("annotators_per_image", "annotators per image", 0, 100),
+    ("claim_minutes", "claim minutes", 1, 24 * 60),
+    ("repeat_percent", "repeat percent", 0, 50),
+)
 
 
 class ProjectError(DomainError):

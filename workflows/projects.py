@@ -32,6 +32,7 @@ from domain.errors import AccountError, LabelError
 from domain.label_set import check_label_set
 from domain.labels import PALETTE, Label, parse_labels
 from domain.projects import (
+    NUMBERS,
     Member,
     Project,
     ProjectError,
@@ -48,12 +49,6 @@ from storage.runtime import CLAIM_MINUTES, PER_IMAGE, REPEAT_PERCENT, Services
 
 log = logging.getLogger("concord.projects")
 
-# (form key, what a person calls it, lowest, highest): the ranges the environment allows
-NUMBERS: tuple[tuple[str, str, int, int], ...] = (
-    ("annotators_per_image", "annotators per image", 0, 100),
-    ("claim_minutes", "claim minutes", 1, 24 * 60),
-    ("repeat_percent", "repeat percent", 0, 50),
-)
 FORM_KEYS = frozenset(
     {"slug", "name", "image_source", "labels", "suggestions", "open_to_all", "members_upload"}
     | {"members"}
