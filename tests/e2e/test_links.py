@@ -14,8 +14,14 @@ def shown_name(page) -> str:
     return page.inner_text("#position-text").split(" · ")[-1].strip()
 
 
+def address(page) -> str:
+    """The page's address as the browser has it (Playwright's page.url can lag behind an
+    address a callback wrote)."""
+    return str(page.evaluate("() => window.location.href"))
+
+
 def address_image(page) -> str | None:
-    found = parse_qs(urlsplit(page.url).query)
+    found = parse_qs(urlsplit(address(page)).query)
     return (found.get("image") or [None])[0]
 
 
@@ -23,12 +29,12 @@ def test_the_address_follows_the_image_and_back_and_reload_use_it(page, app_serv
     sign_in(page, "linker")
     first = shown_name(page)
     wait_until(lambda: (address_image(page) or "").endswith(first), what="?image= on the address")
-    assert parse_qs(urlsplit(page.url).query)["project"] == ["default"]
+    assert parse_qs(urlsplit(address(page)).query)["project"] == ["default"]
     page.click("#next")
     wait_until(lambda: shown_name(page) != first, what="the next image")
     second = shown_name(page)
     wait_until(lambda: (address_image(page) or "").endswith(second), what="the address follows")
-    link = page.url
+    link = address(page)
 
     page.go_back()  # the image before, in the same page
     wait_until(lambda: shown_name(page) == first, what="Back shows the image before")

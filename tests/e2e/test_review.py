@@ -226,7 +226,10 @@ def test_a_full_review_accept_fix_send_back_and_redo(browser, review_server) -> 
     # its own, in its column, with no consensus; rita takes it into gold too.
     page.click("#review-next")
     wait_until(lambda: page.inner_text("#review-title") == TWO, what="the next image")
-    wait_until(lambda: len(units(page)) == 2 and units(page)[0]["a1"] == "dog", what="units")
+    wait_until(
+        lambda: len(units(page)) == 2 and units(page)[0]["a1"] == "dog" and "m0" in units(page)[1],
+        what="units, with the detector's column",
+    )
     detected = units(page)[1]
     assert (detected["consensus"], detected["support"], detected["a0"], detected["m0"]) == (
         "(none)",
