@@ -64,6 +64,7 @@ app = Dash(
     background_callback_manager=job_manager,
 )
 server = app.server
+app.index_string = delivery.with_preloads(app.index_string, app.config.requests_pathname_prefix)
 # Scripts, page and callbacks compressed, versioned files cached for a year; plotly.js is
 # the cartesian bundle in assets/ (dcc.Graph uses a window.Plotly it finds), not the full one.
 delivery.install(server)

@@ -7,7 +7,8 @@ window.dash_clientside.concord = Object.assign(window.dash_clientside.concord ||
   fitImage: function (figure) {
     const layout = figure && figure.layout;
     const gd = document.querySelector("#graph .js-plotly-plot");
-    if (!layout || !layout.xaxis || !layout.yaxis || !gd || !window.Plotly) {
+    if (!layout || !layout.xaxis || !layout.yaxis || !layout.xaxis.range || !layout.yaxis.range
+        || !gd || !window.Plotly) {
       return window.dash_clientside.no_update;
     }
     const key = layout.uirevision;

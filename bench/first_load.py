@@ -12,14 +12,18 @@ selenium; the Chrome DevTools Protocol clears the browser's HTTP cache.
   HTML, scripts, layout, callbacks, plotly.js and the image's bytes included.
 - Cold: the browser's HTTP cache cleared, e.g. after a new release or on a new browser.
   The labeler's name stays in the browser's local storage (typed once into the first
-  visit's dialog before measuring), so the page opens straight on the image. Warm: the
-  page opened again right after, in the same browser (a returning labeler's every day).
+  visit's dialog before measuring), so the page opens straight on the image.
+- Second visit: the page opened again right after, in the same browser: every file comes
+  from the HTTP cache, but Chromium has not yet kept the scripts' compiled code (it does so
+  when a cached script runs a second time), so all of them are compiled again.
+- Warm: the page opened a third time: files and compiled code cached, as for a labeler
+  who opens the page every day. The warm target is for this one.
 - Requests and bytes: the Resource Timing entries (plus the page itself) started up to the
   image visible; bytes are transferSize, what came over the wire (headers included,
   compressed if compressed, 0 for a response taken from the browser's cache).
 
-Median of RUNS each; the sites are interleaved (each round opens every site, cold then
-warm, in a rotating order), so other load on the machine weighs on all of them alike.
+Median of RUNS each; the sites are interleaved (each round opens every site, cold, second
+visit and warm, in a rotating order), so other load on the machine weighs on all of them alike.
 Baseline in the same run: a plain static HTML page showing the same image with an <img>
 element (served by a Python http.server), to-visible meaning its onload.
 With `--compare DIR` (repeatable), the same measurements also run on other checkouts of
@@ -65,6 +69,7 @@ COLD_TARGET = 1.5
 WARM_TARGET = 0.5
 LABELER = "bench"
 STATIC = "static page with the image"
+KINDS = ("cold", "second visit", "warm")
 ENCODINGS = "gzip, deflate, br, zstd"  # what Chromium sends
 # Settings that would make the app use something other than its defaults.
 APP_ENV_DROPPED = ("DATABASE_URL", "CACHE_DIR", "REDIS_URL", "PORT", "USERS", "USERS_FILE")
@@ -269,14 +274,15 @@ def introduce(driver: Any, url: str) -> None:
 
 
 def interleaved(driver: Any, urls: dict[str, str], runs: int) -> dict[str, dict[str, list[Load]]]:
-    """RUNS rounds; in each, every site in turn (the order rotates): a cold load, then a
-    warm one. Interleaving spreads the machine's other load over all sites alike."""
-    loads: dict[str, dict[str, list[Load]]] = {name: {"cold": [], "warm": []} for name in urls}
+    """RUNS rounds; in each, every site in turn (the order rotates): a cold load, a second
+    visit, then a warm one. Interleaving spreads the machine's other load over all sites
+    alike."""
+    loads: dict[str, dict[str, list[Load]]] = {name: {kind: [] for kind in KINDS} for name in urls}
     names = list(urls)
     for round_number in range(runs):
         shift = round_number % len(names)
         for name in names[shift:] + names[:shift]:
-            for kind in ("cold", "warm"):
+            for kind in KINDS:
                 once = functools.partial(load_once, driver, urls[name], kind == "cold")
                 load = attempt(f"{name} {kind}", once)
                 if load is not None:
@@ -392,7 +398,7 @@ def report(loads: dict[str, dict[str, list[Load]]], runs: int) -> None:
     }
     baseline = results.pop(STATIC)
     print(f"\nFirst load to image visible, median of {runs} (Chromium, loopback):")
-    for kind in ("cold", "warm"):
+    for kind in KINDS:
         print(f" {kind}:")
         if kind in baseline:
             print(line(STATIC, baseline[kind], None))

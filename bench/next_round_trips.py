@@ -164,13 +164,15 @@ class Recorder:
 
 
 def open_at(page: Any, url: str, batch: str, key: str) -> None:
-    """Open the page as the bench's annotator, on an image of a batch."""
-    page.goto(url)
+    """Open the page as the bench's annotator, on an image of a batch: the local storage is
+    written on another page of the site first, so the app reads it as it starts."""
+    page.goto(url.rstrip("/") + "/healthz")
     page.evaluate(
         "([who, position]) => { localStorage.setItem('annotator-store', JSON.stringify(who));"
         " localStorage.setItem('position-store', JSON.stringify(position)); }",
         [WHO, {"batch": batch, "key": key, "index": 0}],
     )
+    page.goto(url)
 
 
 def wait_image(page: Any, contains: str) -> None:

@@ -21,6 +21,16 @@ GRAPH_CONFIG: dict[str, Any] = {
     "displaylogo": False,
     "displayModeBar": True,
 }
+# What the graph shows until the first image arrives: a plain area, no axes to lay out.
+WAITING_FIGURE: dict[str, Any] = {
+    "data": [],
+    "layout": {
+        "xaxis": {"visible": False},
+        "yaxis": {"visible": False},
+        "margin": {"l": 45, "r": 10, "t": 10, "b": 30},
+        "plot_bgcolor": "#eef0f2",
+    },
+}
 SELECTED_WIDTH = 4
 NORMAL_WIDTH = 2
 
@@ -100,6 +110,7 @@ def image_figure(
             "zeroline": False,
             "constrain": "domain",
             "ticks": "outside",
+            "ticklabeloverflow": "allow",  # no measuring every label on each draw (issue 17)
         },
         "yaxis": {
             "range": [height, 0],
@@ -108,6 +119,7 @@ def image_figure(
             "scaleanchor": "x",
             "constrain": "domain",
             "ticks": "outside",
+            "ticklabeloverflow": "allow",
         },
         "margin": {"l": 45, "r": 10, "t": 10, "b": 30},
         "plot_bgcolor": "#eef0f2",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 import dash_ag_grid as dag
@@ -15,9 +16,10 @@ from components import ids
 from components.admin_tab import admin_tab
 from components.agreement_tab import agreement_tab
 from components.exchange_panel import exchange_panel
-from components.figure import GRAPH_CONFIG
+from components.figure import GRAPH_CONFIG, WAITING_FIGURE
 from components.gallery_tab import gallery_tab
 from components.grid import SINGLE_ROW_SELECTION, column_defs
+from components.lazy_pane import after_picture, tab_pane
 from components.qa_tab import qa_tab
 from components.review_tab import review_tab
 from components.suggestions import suggestions_panel
@@ -295,6 +297,7 @@ def _annotate_view(labels: tuple[Label, ...]) -> dbc.Row:
                     _label_picker(labels),
                     dcc.Graph(
                         id=ids.GRAPH,
+                        figure=WAITING_FIGURE,
                         config=GRAPH_CONFIG,
                         style={"height": "68vh"},
                         className="border",
@@ -307,25 +310,29 @@ def _annotate_view(labels: tuple[Label, ...]) -> dbc.Row:
                 [
                     suggestions_panel(),
                     html.H6("Your annotations on this image"),
-                    dag.AgGrid(
-                        id=ids.GRID,
-                        columnDefs=column_defs(labels),
-                        rowData=[],
-                        getRowId="params.data.id",
-                        columnSize="autoSize",
-                        defaultColDef={
-                            "resizable": True,
-                            "sortable": False,
-                            "suppressMovable": True,
-                        },
-                        dashGridOptions={
-                            "rowSelection": SINGLE_ROW_SELECTION,
-                            "stopEditingWhenCellsLoseFocus": True,
-                            "singleClickEdit": False,
-                            "localeText": {"noRowsToShow": "Draw a shape on the image"},
-                            "tooltipShowDelay": 300,
-                        },
-                        style={"height": "48vh"},
+                    after_picture(
+                        ids.GRID_PANE,
+                        dag.AgGrid(
+                            id=ids.GRID,
+                            columnDefs=column_defs(labels),
+                            rowData=[],
+                            getRowId="params.data.id",
+                            columnSize="autoSize",
+                            defaultColDef={
+                                "resizable": True,
+                                "sortable": False,
+                                "suppressMovable": True,
+                            },
+                            dashGridOptions={
+                                "rowSelection": SINGLE_ROW_SELECTION,
+                                "stopEditingWhenCellsLoseFocus": True,
+                                "singleClickEdit": False,
+                                "localeText": {"noRowsToShow": "Draw a shape on the image"},
+                                "tooltipShowDelay": 300,
+                            },
+                            style={"height": "48vh"},
+                        ),
+                        "48vh",
                     ),
                     html.Div(
                         [
@@ -364,6 +371,11 @@ def _annotate_view(labels: tuple[Label, ...]) -> dbc.Row:
     )
 
 
+def _lazy_tab(content: Any, label: str, tab_id: str) -> dbc.Tab:
+    """A tab other than Annotate: its content is mounted when the tab is first opened."""
+    return dbc.Tab(tab_pane(tab_id, content), label=label, tab_id=tab_id)
+
+
 def build_layout(
     labels: tuple[Label, ...], viewer: Viewer = LOCAL, project: PageProject | None = None
 ) -> html.Div:
@@ -374,15 +386,15 @@ def build_layout(
     gallery = gallery_tab(viewer, project.slug, project.members_upload)
     tabs = [
         dbc.Tab(_annotate_view(labels), label="Annotate", tab_id=ids.TAB_ANNOTATE),
-        dbc.Tab(gallery, label="Gallery", tab_id=ids.TAB_GALLERY),
-        dbc.Tab(qa_tab(viewer, labels), label="Label QA", tab_id=ids.TAB_QA),
+        _lazy_tab(gallery, "Gallery", ids.TAB_GALLERY),
+        _lazy_tab(qa_tab(viewer, labels), "Label QA", ids.TAB_QA),
     ]
     if viewer.may(Role.REVIEWER):
-        tabs.append(dbc.Tab(review_tab(labels), label="Review", tab_id=ids.TAB_REVIEW))
-        tabs.append(dbc.Tab(agreement_tab(), label="Agreement", tab_id=ids.TAB_AGREEMENT))
+        tabs.append(_lazy_tab(review_tab(labels), "Review", ids.TAB_REVIEW))
+        tabs.append(_lazy_tab(agreement_tab(), "Agreement", ids.TAB_AGREEMENT))
     if viewer.may(Role.ADMIN):
         admin = admin_tab(viewer.manages_deployment)
-        tabs.append(dbc.Tab(admin, label="Admin", tab_id=ids.TAB_ADMIN))
+        tabs.append(_lazy_tab(admin, "Admin", ids.TAB_ADMIN))
     if viewer.signed_in:  # the name is the session's; the browser cannot change it
         who = dcc.Store(id=ids.ANNOTATOR, storage_type="memory", data=viewer.name)
     else:

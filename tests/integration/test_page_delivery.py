@@ -106,6 +106,23 @@ def test_the_pages_scripts_and_layout_come_compressed_and_decode_to_the_same_byt
     assert sent < plain * 0.4, f"{sent:,} bytes sent for {plain:,}"
 
 
+def test_the_page_preloads_its_layout_and_callback_map(site):
+    page = site.get("/").body.decode()
+    head = page.split("</head>")[0]
+    preloads = re.findall(r'<link rel="preload" href="([^"]+)" as="fetch"[^>]*>', head)
+    assert preloads == ["/_dash-layout", "/_dash-dependencies"]
+    layout = json.loads(site.get("/_dash-layout").body)
+    assert layout["props"]["children"], "the preloaded layout is the page's"
+    assert isinstance(json.loads(site.get("/_dash-dependencies").body), list)
+    # The Annotate view's script chunks: each one the installed packages serve.
+    chunks = re.findall(r'<link rel="preload" href="([^"]+)" as="script">', head)
+    assert len(chunks) == 4, chunks
+    for chunk in chunks:
+        answer = site.get(chunk)
+        assert answer.status == 200 and "javascript" in answer.headers["content-type"], chunk
+        assert len(answer.body) > 1000, chunk
+
+
 @pytest.mark.parametrize("encoding", ["gzip", "br", "zstd"])
 def test_each_encoding_a_browser_may_ask_for_alone(site, encoding):
     script = site.scripts()[-1]
@@ -137,8 +154,15 @@ def test_versioned_files_are_cached_for_a_year_others_revalidate(site):
     css = site.get("/").body.decode()
     [bootstrap] = re.findall(r'href="(/assets/00-bootstrap-[^"]+)"', css)
     assert YEAR in site.get(bootstrap).headers["cache-control"]
+    # Dash stamps an asset's URL with the file's time (?m=): a changed file gets a new URL.
     [keyboard] = [p for p in scripts if "/assets/keyboard.js" in p]
-    assert "no-cache" in site.get(keyboard).headers["cache-control"]
+    stamp = keyboard.split("?m=")[1]
+    assert float(stamp) == (ROOT / "assets" / "keyboard.js").stat().st_mtime
+    assert YEAR in site.get(keyboard).headers["cache-control"]
+    # Any other URL of it (no stamp, an old one) is revalidated.
+    for other in ("/assets/keyboard.js", "/assets/keyboard.js?m=12.5"):
+        answer = site.get(other)
+        assert answer.status == 200 and "no-cache" in answer.headers["cache-control"], other
 
 
 def test_a_compressed_asset_still_answers_304_to_its_etag(site):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import os
+import sys
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from itertools import count
 from typing import Any
@@ -41,3 +44,18 @@ def new_id() -> Callable[[], str]:
     """Ids for drawn shapes: new-1, new-2, ..."""
     numbers = count(1)
     return lambda: f"new-{next(numbers)}"
+
+
+@pytest.fixture(scope="module")
+def dash_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The app as gunicorn loads it (its data in a temporary folder if first imported here)."""
+    before = os.environ.get("DATA_DIR")
+    if "app" not in sys.modules:
+        os.environ["DATA_DIR"] = str(tmp_path_factory.mktemp("scope-app"))
+    try:
+        yield importlib.import_module("app").app
+    finally:
+        if before is None:
+            os.environ.pop("DATA_DIR", None)
+        else:
+            os.environ["DATA_DIR"] = before

@@ -346,6 +346,7 @@ def test_the_annotate_view_stays_the_first_tab_with_every_id() -> None:
         ids.ADMIN_PROJECT_MEMBER_ACCOUNT,
         ids.ADMIN_PROJECT_MEMBER_ROLE,
         ids.UPLOAD_FILES,  # made by assets/upload.js
+        ids.LAZY_PANE,
     )
     missing = {w for w in wanted if w not in found and w not in made_later}
     assert missing == set()

@@ -4,10 +4,6 @@ browser) is never used in another project."""
 
 from __future__ import annotations
 
-import importlib
-import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -204,21 +200,6 @@ def test_next_after_another_projects_tab_moved_goes_on_from_this_pages_image(ser
             shown,
         )
     assert (moved[0]["key"], moved[0]["project"]) == ("img03.jpg", "b")
-
-
-@pytest.fixture(scope="module")
-def dash_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The app as gunicorn loads it (its data in a temporary folder if first imported here)."""
-    before = os.environ.get("DATA_DIR")
-    if "app" not in sys.modules:
-        os.environ["DATA_DIR"] = str(tmp_path_factory.mktemp("scope-app"))
-    try:
-        yield importlib.import_module("app").app
-    finally:
-        if before is None:
-            os.environ.pop("DATA_DIR", None)
-        else:
-            os.environ["DATA_DIR"] = before
 
 
 def test_every_server_callback_names_its_project_as_its_last_state(dash_app) -> None:
