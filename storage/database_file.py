@@ -7,8 +7,11 @@ kept at that path; while it exists, a missing database is an error, not a fresh 
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -143,17 +146,33 @@ def _check_identity(database: Path, expected: Identity) -> None:
         raise DatabaseGone(gone_message(database))
 
 
+@contextmanager
+def one_process_at_a_time(database: Path) -> Iterator[None]:
+    """Processes opening or migrating the database do it one after another (a lock file
+    beside it): gunicorn's workers start together."""
+    with open(f"{database}.migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def watch(engine: Engine, database: Path) -> None:
     """Create the database file if need be (saying so), mark it, and check before every
     connection and transaction that the path still holds that same file."""
-    if not database.exists():
-        try:
-            with engine.connect():  # SQLite makes the file; WAL is set on connect
-                pass
-        except SQLAlchemyError as exc:
-            reason = database_reason(exc)
-            raise StorageError(f"cannot create the database {database}: {reason}") from None
-        log.info("created a new, empty database at %s", database)  # the app warns first
+    # Workers starting together on a new data folder: one makes the file and switches it
+    # to WAL while the others wait (else one of them, finding no file, could connect as
+    # the first one locks it: "database is locked", and the worker failed to boot).
+    with one_process_at_a_time(database):
+        if not database.exists():
+            try:
+                with engine.connect():  # SQLite makes the file; WAL is set on connect
+                    pass
+            except SQLAlchemyError as exc:
+                reason = database_reason(exc)
+                raise StorageError(f"cannot create the database {database}: {reason}") from None
+            log.info("created a new, empty database at %s", database)  # the app warns first
     expected = identity_of(database)
     if expected is None:
         raise StorageError(f"the database file {database} vanished as it was opened")

@@ -3,7 +3,6 @@ store opening bring the database to the newest revision, one process at a time."
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from storage.database_file import one_process_at_a_time
 from storage.errors import StorageError, database_reason
 
 SCRIPTS = Path(__file__).resolve().parent / "migrations"
@@ -78,12 +78,8 @@ def _one_at_a_time(engine: Engine) -> Iterator[None]:
     if backend != "sqlite" or not database or database == ":memory:":
         yield
         return
-    with open(f"{database}.migrate-lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with one_process_at_a_time(Path(database)):
+        yield
 
 
 def upgrade(engine: Engine, space: str = MAIN_SPACE, schema: str | None = None) -> Migrated:

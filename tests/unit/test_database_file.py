@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from callbacks import annotations, navigation
 from config import load_settings
 from deploy_guard import guard_start
 from storage.annotation_store import AnnotationStore
+from storage.database_file import one_process_at_a_time
 from storage.errors import StorageError
 from storage.images import batch_of
 from storage.runtime import build_services, current, install
@@ -158,6 +161,38 @@ def test_first_start_on_a_fresh_data_folder_works_and_says_it_makes_the_database
         build_services(settings_for(tmp_path), DictCache(), DictCache()).store.engine.dispose()
     assert caplog.text == ""
     services.store.engine.dispose()
+
+
+def test_workers_starting_together_wait_while_one_makes_the_database(tmp_path):
+    """gunicorn's workers start at once; on a new data folder one makes the database file
+    and switches it to WAL while the others wait. (Unordered, a worker that found no file
+    made one too and could connect as the first one locked it: 'database is locked', the
+    worker failed to boot and gunicorn stopped.)"""
+    database = tmp_path / "annotations.db"
+    opened: dict[str, object] = {}
+
+    def start_worker() -> None:
+        try:
+            opened["store"] = AnnotationStore.from_url(f"sqlite:///{database}")
+        except StorageError as exc:
+            opened["error"] = exc
+
+    with one_process_at_a_time(database):  # another worker is making the database
+        worker = threading.Thread(target=start_worker)
+        worker.start()
+        worker.join(1.5)
+        assert worker.is_alive() and not opened
+        assert not database.exists(), "the starting worker made a database of its own"
+        maker = sqlite3.connect(database)
+        maker.execute("PRAGMA journal_mode=WAL")
+        maker.close()
+    worker.join(30)
+    assert "error" not in opened, opened.get("error")
+    store = opened["store"]
+    assert isinstance(store, AnnotationStore)
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    store.engine.dispose()
 
 
 def test_a_database_made_before_the_marker_existed_is_adopted(tmp_path):
