@@ -35,12 +35,15 @@ def row_of(record: Annotation) -> dict[str, Any]:
 
 
 def column_defs(labels: tuple[Label, ...]) -> list[dict[str, Any]]:
-    """Columns: label (dropdown), kind, corners (box kinds), points (polygons, paths), time."""
+    """Columns: label (dropdown), kind, corners (box kinds), points (polygons, paths), time.
+
+    The corners keep a width that shows "1234.5" whole; the other columns share what is
+    left of the grid's width (the grid sizes them to fit, measuring no cell)."""
     coord = {
         "editable": {"function": _BOX_ROW},
         "cellDataType": "text",  # typed text is validated on the server with a clear message
-        "width": 62,
-        "minWidth": 52,
+        "width": 60,
+        "suppressSizeToFit": True,
         "type": "rightAligned",
     }
     return [
@@ -49,19 +52,19 @@ def column_defs(labels: tuple[Label, ...]) -> list[dict[str, Any]]:
             "editable": True,
             "cellEditor": "agSelectCellEditor",
             "cellEditorParams": {"values": [label.name for label in offered(labels)]},
-            "width": 100,
-            "minWidth": 80,
+            "width": 96,
+            "minWidth": 84,
         },
-        {"field": "kind", "width": 70, "minWidth": 60},
+        {"field": "kind", "width": 76, "minWidth": 74},
         *({"field": name, **coord} for name in ("x0", "y0", "x1", "y1")),
         {
             "field": "points",
             "editable": {"function": f"!{_BOX_ROW}"},
             "cellDataType": "text",
-            "minWidth": 90,
-            "maxWidth": 260,
+            "width": 100,
+            "minWidth": 60,
             "tooltipField": "points",
         },
-        {"field": "updated", "width": 84, "minWidth": 72},
+        {"field": "updated", "width": 80, "minWidth": 78},
         {"field": "id", "hide": True},
     ]

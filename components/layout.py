@@ -317,7 +317,7 @@ def _annotate_view(labels: tuple[Label, ...]) -> dbc.Row:
                             columnDefs=column_defs(labels),
                             rowData=[],
                             getRowId="params.data.id",
-                            columnSize="autoSize",
+                            columnSize="responsiveSizeToFit",
                             defaultColDef={
                                 "resizable": True,
                                 "sortable": False,

@@ -47,6 +47,20 @@ def test_draw_a_rectangle_and_see_its_row(page):
     assert close_to(coords(row), [100, 120, 300, 260]), row
     assert shape_strokes(page) == [PERSON]
     wait_until(lambda: "All changes saved" in page.inner_text("#save-status"))
+    # Each column but the points shows its whole text (no "22…" for a corner).
+    assert cut_cells(page) == [], row
+
+
+def cut_cells(page) -> list[str]:
+    """The grid cells (but points, cut on purpose: its tooltip shows all) whose text does
+    not fit."""
+    return page.evaluate(
+        "() => Array.from(document.querySelectorAll('#grid .ag-center-cols-container .ag-cell'))"
+        ".filter(c => c.getAttribute('col-id') !== 'points')"
+        ".filter(c => { const v = c.querySelector('.ag-cell-value') || c;"
+        " return v.scrollWidth > v.clientWidth + 1; })"
+        ".map(c => c.getAttribute('col-id') + ': ' + c.innerText)"
+    )
 
 
 def test_draw_a_polygon(page):
@@ -55,6 +69,7 @@ def test_draw_a_polygon(page):
     drag(page, [(150, 150), (350, 160), (300, 350), (160, 300)])
     row = wait_rows(page, 1)[0]
     assert row["kind"] == "polygon"
+    assert cut_cells(page) == [], row
     points = [tuple(map(float, p.split(","))) for p in row["points"].split("; ")]
     assert len(points) >= 3
     xs, ys = [p[0] for p in points], [p[1] for p in points]
