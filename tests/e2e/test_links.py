@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from tests.e2e.helpers import ConsoleLog, sign_in, wait_for_image, wait_until
+from tests.e2e.helpers import ConsoleLog, sign_in, wait_for_address, wait_for_image, wait_until
 
 
 def shown_name(page) -> str:
@@ -44,6 +44,7 @@ def test_the_address_follows_the_image_and_back_and_reload_use_it(page, app_serv
     page.click("#next")
     wait_until(lambda: shown_name(page) not in (first, second), what="a third image")
     third = shown_name(page)
+    wait_for_address(page)  # a reload opens what the address names
     page.reload()
     wait_for_image(page)
     wait_until(lambda: shown_name(page) == third, what="a reload stays put")
