@@ -1,7 +1,7 @@
 // LazyPane (components/lazy_pane.py): its children are mounted only once the pane has been
 // shown, then stay mounted. A hidden tab's grids, graphs and inputs cost the page nothing
-// until the tab is first opened, and the shapes table is built once the picture shows
-// (issue 17: the first load).
+// until the tab is first opened, and the Annotate view's side column (suggestions, the
+// shapes table, history, progress) is built once the picture shows (issue 17: first load).
 window.concord_components = Object.assign(window.concord_components || {}, {
   LazyPane: function LazyPane(props) {
     return window.React.createElement(

@@ -1,6 +1,6 @@
 """When the browser builds what the page holds (components/lazy_pane.py), in the browser
-only: a tab's content the first time the tab is opened, the shapes table once the first
-picture shows."""
+only: a tab's content the first time the tab is opened, the Annotate view's side column
+(suggestions, the shapes table, history, progress) once the first picture shows."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ clientside_callback(
     prevent_initial_call=True,
 )
 
-# The shapes table is built once the first picture is on screen (at once for a figure with
+# The side column is built once the first picture is on screen (at once for a figure with
 # no picture, at the latest 1.5 s after the figure arrived).
 clientside_callback(
     ClientsideFunction(namespace="concord", function_name="showAfterPicture"),
-    Output(ids.GRID_PANE, "shown"),
+    Output(ids.SIDE_PANE, "shown"),
     Input(ids.GRAPH, "figure"),
-    State(ids.GRID_PANE, "shown"),
+    State(ids.SIDE_PANE, "shown"),
     prevent_initial_call=True,
 )

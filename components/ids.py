@@ -171,7 +171,7 @@ PROGRESS_ASK = "progress-ask-store"  # set when the image's saved shapes appear 
 HISTORY_ASK = "history-ask-store"  # the records, set only while the history list is open
 GRAPH_EDIT = "graph-edit-store"  # relayoutData that touches shapes (the browser drops the rest)
 RENDER_ASK = "render-ask-store"  # the records, passed on unless a move already drew them
-GRID_PANE = "grid-pane"  # the shapes table, mounted once the first picture shows
+SIDE_PANE = "side-pane"  # the Annotate view's side column, built once the first picture shows
 LAZY_PANE = "lazy-pane"  # pattern type: {type, tab}, a tab's content mounted once opened
 RENDERED = "rendered-store"  # {key, rev} of the records a move drew with its figure
 

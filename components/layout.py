@@ -307,64 +307,68 @@ def _annotate_view(labels: tuple[Label, ...]) -> dbc.Row:
                 lg=7,
             ),
             dbc.Col(
-                [
-                    suggestions_panel(),
-                    html.H6("Your annotations on this image"),
-                    after_picture(
-                        ids.GRID_PANE,
-                        dag.AgGrid(
-                            id=ids.GRID,
-                            columnDefs=column_defs(labels),
-                            rowData=[],
-                            getRowId="params.data.id",
-                            columnSize="responsiveSizeToFit",
-                            defaultColDef={
-                                "resizable": True,
-                                "sortable": False,
-                                "suppressMovable": True,
-                            },
-                            dashGridOptions={
-                                "rowSelection": SINGLE_ROW_SELECTION,
-                                "stopEditingWhenCellsLoseFocus": True,
-                                "singleClickEdit": False,
-                                "localeText": {"noRowsToShow": "Draw a shape on the image"},
-                                "tooltipShowDelay": 300,
-                            },
-                            style={"height": "48vh"},
+                # The side column (suggestions, the shapes table, history, progress) is
+                # built once the first picture is on screen: the picture comes first.
+                after_picture(
+                    ids.SIDE_PANE,
+                    [
+                        suggestions_panel(),
+                        html.H6("Your annotations on this image"),
+                        (
+                            dag.AgGrid(
+                                id=ids.GRID,
+                                columnDefs=column_defs(labels),
+                                rowData=[],
+                                getRowId="params.data.id",
+                                columnSize="responsiveSizeToFit",
+                                defaultColDef={
+                                    "resizable": True,
+                                    "sortable": False,
+                                    "suppressMovable": True,
+                                },
+                                dashGridOptions={
+                                    "rowSelection": SINGLE_ROW_SELECTION,
+                                    "stopEditingWhenCellsLoseFocus": True,
+                                    "singleClickEdit": False,
+                                    "localeText": {"noRowsToShow": "Draw a shape on the image"},
+                                    "tooltipShowDelay": 300,
+                                },
+                                style={"height": "48vh"},
+                            )
                         ),
-                        "48vh",
-                    ),
-                    html.Div(
-                        [
-                            dbc.Button(
-                                "Delete selected",
-                                id=ids.DELETE_ROWS,
-                                color="danger",
-                                outline=True,
-                                size="sm",
-                            ),
-                            html.Div(
-                                [
-                                    html.Span(id=ids.SAVE_STATUS, className="small"),
-                                    dbc.Button(
-                                        "Retry",
-                                        id=ids.RETRY,
-                                        size="sm",
-                                        color="danger",
-                                        className="ms-2",
-                                        style={"display": "none"},
-                                    ),
-                                ]
-                            ),
-                        ],
-                        className="d-flex justify-content-between align-items-center mt-2",
-                    ),
-                    _history(),
-                    html.Hr(),
-                    html.H6("Your progress"),
-                    html.Div(id=ids.PROGRESS),
-                    html.Div(id=ids.PROGRESS_TEXT, className="small text-muted"),
-                ],
+                        html.Div(
+                            [
+                                dbc.Button(
+                                    "Delete selected",
+                                    id=ids.DELETE_ROWS,
+                                    color="danger",
+                                    outline=True,
+                                    size="sm",
+                                ),
+                                html.Div(
+                                    [
+                                        html.Span(id=ids.SAVE_STATUS, className="small"),
+                                        dbc.Button(
+                                            "Retry",
+                                            id=ids.RETRY,
+                                            size="sm",
+                                            color="danger",
+                                            className="ms-2",
+                                            style={"display": "none"},
+                                        ),
+                                    ]
+                                ),
+                            ],
+                            className="d-flex justify-content-between align-items-center mt-2",
+                        ),
+                        _history(),
+                        html.Hr(),
+                        html.H6("Your progress"),
+                        html.Div(id=ids.PROGRESS),
+                        html.Div(id=ids.PROGRESS_TEXT, className="small text-muted"),
+                    ],
+                    "68vh",
+                ),
                 lg=5,
             ),
         ]

@@ -3,8 +3,9 @@
 Dash mounts every tab's content at load, hidden or not: each grid, graph and input is built
 and listens to the page's store. Wrapped in a LazyPane, a hidden tab's content stays in the
 layout (callbacks may update it) but is mounted only when the tab is first opened; the
-shapes table, once the first picture is on screen (the picture is what a labeler waits
-for; building the grid takes the page about 0.1 s)."""
+Annotate view's side column (suggestions, the shapes table, history, progress), once the
+first picture is on screen (the picture is what a labeler waits for; building the side
+column, its grid above all, takes the page about 0.1-0.15 s)."""
 
 from __future__ import annotations
 

@@ -115,12 +115,13 @@ def rows(page: Any) -> list[dict[str, str]]:
 
 
 def wait_rows(page: Any, count: int) -> list[dict[str, str]]:
-    """Wait until the grid shows exactly count rows, and return them."""
+    """Wait until the grid shows exactly count rows, drawn (every row's kind is written:
+    the grid fills a new row's cells a moment after the row), and return them."""
     found: list[list[dict[str, str]]] = []
 
     def check() -> bool:
         found[:] = [rows(page)]
-        return len(found[0]) == count
+        return len(found[0]) == count and all(row.get("kind") for row in found[0])
 
     wait_until(check, what=f"{count} rows in the grid")
     return found[0]

@@ -56,18 +56,22 @@ def test_opening_a_tab_or_the_first_picture_shows_a_pane_in_the_browser(dash_app
     tabs = shows['{"tab":["ALL"],"type":"lazy-pane"}.shown']
     assert tabs["inputs"] == [{"id": ids.TABS, "property": "active_tab"}]
     assert tabs["prevent_initial_call"] is True  # Annotate, shown at load, is not a pane
-    grid = shows[f"{ids.GRID_PANE}.shown"]
-    assert grid["inputs"] == [{"id": ids.GRAPH, "property": "figure"}]
-    assert grid["prevent_initial_call"] is True  # the waiting figure has no picture
+    side = shows[f"{ids.SIDE_PANE}.shown"]
+    assert side["inputs"] == [{"id": ids.GRAPH, "property": "figure"}]
+    assert side["prevent_initial_call"] is True  # the waiting figure has no picture
     assert len(shows) == 2
 
 
-def test_the_shapes_table_waits_for_the_picture_keeping_its_place() -> None:
+def test_the_side_column_waits_for_the_picture_keeping_its_place() -> None:
     page = build_layout(LABELS, Viewer("ann", Role.ANNOTATOR, True))
-    pane = next(c for c in page._traverse() if getattr(c, "id", None) == ids.GRID_PANE)
+    pane = next(c for c in page._traverse() if getattr(c, "id", None) == ids.SIDE_PANE)
     assert isinstance(pane, LazyPane) and pane.shown is False
-    assert pane.children.id == ids.GRID  # type: ignore[union-attr]
-    assert pane.style == {"minHeight": pane.children.style["height"]}  # type: ignore[union-attr]
+    inside = [getattr(c, "id", None) for c in pane._traverse()]
+    for part in (ids.GRID, ids.SUGGEST_BUTTON, ids.HISTORY_UNDO, ids.PROGRESS, ids.SAVE_STATUS):
+        assert part in inside, part
+    graph = next(c for c in page._traverse() if getattr(c, "id", None) == ids.GRAPH)
+    assert graph.id not in inside  # the picture itself is built at once
+    assert pane.style == {"minHeight": graph.style["height"]}
 
 
 def test_the_page_template_preloads_layout_and_callback_map() -> None:
