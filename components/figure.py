@@ -21,14 +21,17 @@ GRAPH_CONFIG: dict[str, Any] = {
     "displaylogo": False,
     "displayModeBar": True,
 }
+# Room for the axes' pixel labels (each figure gets its own copy: callers may change it).
+MARGIN: dict[str, int] = {"l": 45, "r": 10, "t": 10, "b": 30}
+BACKGROUND = "#eef0f2"
 # What the graph shows until the first image arrives: a plain area, no axes to lay out.
 WAITING_FIGURE: dict[str, Any] = {
     "data": [],
     "layout": {
         "xaxis": {"visible": False},
         "yaxis": {"visible": False},
-        "margin": {"l": 45, "r": 10, "t": 10, "b": 30},
-        "plot_bgcolor": "#eef0f2",
+        "margin": dict(MARGIN),
+        "plot_bgcolor": BACKGROUND,
     },
 }
 SELECTED_WIDTH = 4
@@ -121,8 +124,8 @@ def image_figure(
             "ticks": "outside",
             "ticklabeloverflow": "allow",
         },
-        "margin": {"l": 45, "r": 10, "t": 10, "b": 30},
-        "plot_bgcolor": "#eef0f2",
+        "margin": dict(MARGIN),
+        "plot_bgcolor": BACKGROUND,
         "dragmode": "drawrect",
         "newshape": newshape,
         "shapes": shapes,

@@ -286,6 +286,9 @@ def _history() -> html.Div:
     )
 
 
+GRAPH_HEIGHT = "68vh"  # the figure's; the side column keeps it while it waits
+
+
 def _annotate_view(labels: tuple[Label, ...]) -> dbc.Row:
     """The Annotate tab: batch, label picker, figure and navigation beside the grid."""
     return dbc.Row(
@@ -299,7 +302,7 @@ def _annotate_view(labels: tuple[Label, ...]) -> dbc.Row:
                         id=ids.GRAPH,
                         figure=WAITING_FIGURE,
                         config=GRAPH_CONFIG,
-                        style={"height": "68vh"},
+                        style={"height": GRAPH_HEIGHT},
                         className="border",
                     ),
                     _navigation(),
@@ -314,27 +317,25 @@ def _annotate_view(labels: tuple[Label, ...]) -> dbc.Row:
                     [
                         suggestions_panel(),
                         html.H6("Your annotations on this image"),
-                        (
-                            dag.AgGrid(
-                                id=ids.GRID,
-                                columnDefs=column_defs(labels),
-                                rowData=[],
-                                getRowId="params.data.id",
-                                columnSize="responsiveSizeToFit",
-                                defaultColDef={
-                                    "resizable": True,
-                                    "sortable": False,
-                                    "suppressMovable": True,
-                                },
-                                dashGridOptions={
-                                    "rowSelection": SINGLE_ROW_SELECTION,
-                                    "stopEditingWhenCellsLoseFocus": True,
-                                    "singleClickEdit": False,
-                                    "localeText": {"noRowsToShow": "Draw a shape on the image"},
-                                    "tooltipShowDelay": 300,
-                                },
-                                style={"height": "48vh"},
-                            )
+                        dag.AgGrid(
+                            id=ids.GRID,
+                            columnDefs=column_defs(labels),
+                            rowData=[],
+                            getRowId="params.data.id",
+                            columnSize="responsiveSizeToFit",
+                            defaultColDef={
+                                "resizable": True,
+                                "sortable": False,
+                                "suppressMovable": True,
+                            },
+                            dashGridOptions={
+                                "rowSelection": SINGLE_ROW_SELECTION,
+                                "stopEditingWhenCellsLoseFocus": True,
+                                "singleClickEdit": False,
+                                "localeText": {"noRowsToShow": "Draw a shape on the image"},
+                                "tooltipShowDelay": 300,
+                            },
+                            style={"height": "48vh"},
                         ),
                         html.Div(
                             [
@@ -367,7 +368,7 @@ def _annotate_view(labels: tuple[Label, ...]) -> dbc.Row:
                         html.Div(id=ids.PROGRESS),
                         html.Div(id=ids.PROGRESS_TEXT, className="small text-muted"),
                     ],
-                    "68vh",
+                    GRAPH_HEIGHT,
                 ),
                 lg=5,
             ),

@@ -11,6 +11,7 @@ from itertools import count
 import pytest
 
 from components import review_tab as tab
+from components.figure import image_figure
 from domain.annotation import Annotation
 from domain.errors import ReviewError
 from domain.labels import Label
@@ -128,6 +129,10 @@ def test_the_figure_draws_each_models_shapes_as_a_fixed_layer_named_in_the_legen
     image = {"key": KEY, "url": "/images/b/1.jpg", "width": 200, "height": 150}
     gold = (box(GOLD, "cat", (10, 10, 50, 50)),)
     figure = tab.review_figure(image, PEOPLE, gold, LABELS, "cat", MODELS)
+    # Room for its legend below, in its own figure only: the annotate figure keeps its own.
+    assert figure["layout"]["margin"]["b"] == 50
+    annotate = image_figure(KEY, image["url"], 200, 150, [], {})
+    assert annotate["layout"]["margin"]["b"] == 30
     shapes = figure["layout"]["shapes"]
     names = [s["name"] for s in shapes]
     # people, then each model (sorted), then gold: the order relayout indices refer to
